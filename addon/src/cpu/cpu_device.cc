@@ -1,0 +1,1 @@
+// Placeholder: the CPU backend (open_cpu_device) lands with the CPU forward.

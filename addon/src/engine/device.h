@@ -1,0 +1,61 @@
+// The backend interface: one Device per compute unit (the CPU, or one GPU). The binding and the TS scheduler
+// drive devices only through this; CUDA headers never appear here.
+//
+// Threading: a Device is used by one call at a time (the binding serialises calls per device); calls run on
+// libuv worker threads, never touching JavaScript.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/model.h"
+
+namespace lgb {
+
+struct DeviceInfo {
+  std::string backend;        // "cpu" | "cuda"
+  int index = 0;              // ordinal within the backend
+  std::string name;           // "CPU (16 threads)", "NVIDIA H100 80GB HBM3"
+  uint64_t total_memory = 0;  // bytes
+  uint64_t free_memory = 0;   // bytes, at the time of the query
+  int threads = 0;            // CPU: compute threads; CUDA: multiprocessors
+  std::string arch;           // CUDA: "sm_90"; CPU: ""
+};
+
+struct BatchResult {
+  std::vector<double> dist;       // (count) distance of each nonce, in the order given
+  std::vector<uint16_t> logits;   // (count, vocab) last-position logits as fp16 bits, only when asked
+};
+
+// Memory and timing facts about the loaded model, for benchmarks and logs.
+struct LoadStats {
+  uint64_t weight_bytes = 0;      // resident weight memory on the device
+  uint64_t scratch_bytes = 0;     // activations and workspace at max_batch
+  double seconds = 0;             // time spent in load()
+};
+
+class Device {
+ public:
+  virtual ~Device() = default;
+  virtual DeviceInfo info() const = 0;
+  // Makes `model` this device's model (uploads the pool, builds what it needs). Replaces any previous model.
+  virtual LoadStats load(std::shared_ptr<const HostModel> model) = 0;
+  virtual void unload() = 0;
+  // The batch size this device runs best with for the loaded model (fits its free memory). 0 if no model.
+  virtual int64_t preferred_batch() const = 0;
+  // Distances of `nonces` under the loaded model; any batch size >= 1 works (large ones are split).
+  // The result for a nonce never depends on the batch it is in.
+  virtual BatchResult run(const std::string& public_key, const std::vector<uint64_t>& nonces, bool want_logits) = 0;
+};
+
+// CPU backend (addon/src/cpu/): one device using `threads` compute threads (0 = every core).
+std::unique_ptr<Device> open_cpu_device(int threads);
+DeviceInfo cpu_device_info(int threads);
+
+// CUDA backend (addon/src/cuda/; stubs in engine/no_cuda.cc when not compiled in).
+// Returns the usable GPUs; when there are none, `reason` says why ("built without CUDA", "no CUDA device", ...).
+std::vector<DeviceInfo> list_cuda_devices(std::string* reason);
+std::unique_ptr<Device> open_cuda_device(int index);
+
+}  // namespace lgb
