@@ -47,6 +47,9 @@ class Device {
   // Distances of `nonces` under the loaded model; any batch size >= 1 works (large ones are split).
   // The result for a nonce never depends on the batch it is in.
   virtual BatchResult run(const std::string& public_key, const std::vector<uint64_t>& nonces, bool want_logits) = 0;
+  // Bytes this device holds for the engine now (weights + scratch + workspace); CUDA: also the peak seen so far.
+  virtual uint64_t memory_in_use() const = 0;
+  virtual uint64_t peak_memory() const = 0;
 };
 
 // CPU backend (addon/src/cpu/): one device using `threads` compute threads (0 = every core).
@@ -57,5 +60,8 @@ DeviceInfo cpu_device_info(int threads);
 // Returns the usable GPUs; when there are none, `reason` says why ("built without CUDA", "no CUDA device", ...).
 std::vector<DeviceInfo> list_cuda_devices(std::string* reason);
 std::unique_ptr<Device> open_cuda_device(int index);
+// Dense fp16 GEMM rate (fp32 accumulate) measured through cuBLASLt on GPU `index` for an m×n×k product, in
+// TFLOP/s (median of several timed runs, random data). The denominator of every "% of peak" we report.
+double measure_cuda_gemm_tflops(int index, int64_t m, int64_t n, int64_t k);
 
 }  // namespace lgb
