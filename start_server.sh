@@ -13,7 +13,7 @@
 # 4. Waits; when either process exits, stops the other and exits with its status. TERM/INT are forwarded.
 #
 # Settings (environment): MODEL_LOG, MODEL_LOG_TEE (also copy the server's output to stdout), START_WORKER,
-# SUPERVISOR_SKIP_PYWORKER, SERVERLESS, USE_SSL, INSTANCE_CERT, INSTANCE_KEY, CONTAINER_ID, REPORT_ADDR,
+# SUPERVISOR_SKIP_PYWORKER, SERVERLESS, USE_SSL, WORKER_SSL_CERT, WORKER_SSL_KEY, CONTAINER_ID, REPORT_ADDR,
 # WORKER_PORT, MASTER_TOKEN, NODE_BIN, LGB_CLI. The services read their own settings from the environment.
 set -euo pipefail
 
@@ -83,30 +83,30 @@ rotate_model_log() {
 }
 
 cert_is_fresh() {
-  [[ -s "$INSTANCE_CERT" && -s "$INSTANCE_KEY" ]] && openssl x509 -checkend 86400 -noout -in "$INSTANCE_CERT" >/dev/null 2>&1
+  [[ -s "$WORKER_SSL_CERT" && -s "$WORKER_SSL_KEY" ]] && openssl x509 -checkend 86400 -noout -in "$WORKER_SSL_CERT" >/dev/null 2>&1
 }
 
 # The instance certificate, as Vast's start_server.sh makes it: an RSA-2048 key and a CSR (CN=pyworker.vast.ai,
 # SAN IP:0.0.0.0) signed by Vast's console for this CONTAINER_ID; clients trust Vast's root CA.
 ensure_instance_cert() {
   if cert_is_fresh; then
-    log "using the existing certificate $INSTANCE_CERT"
+    log "using the existing certificate $WORKER_SSL_CERT"
     return 0
   fi
   [[ -n "${CONTAINER_ID:-}" ]] || report_error_and_exit "USE_SSL=true needs CONTAINER_ID to sign a certificate"
   command -v openssl >/dev/null 2>&1 || report_error_and_exit "USE_SSL=true needs openssl"
   command -v curl >/dev/null 2>&1 || report_error_and_exit "USE_SSL=true needs curl"
-  local csr="${INSTANCE_KEY%.key}.csr" attempt delay=2 tmp
-  mkdir -p "$(dirname "$INSTANCE_CERT")" "$(dirname "$INSTANCE_KEY")"
+  local csr="${WORKER_SSL_KEY%.key}.csr" attempt delay=2 tmp
+  mkdir -p "$(dirname "$WORKER_SSL_CERT")" "$(dirname "$WORKER_SSL_KEY")"
   (umask 077 && openssl req -newkey rsa:2048 -nodes -subj "/CN=pyworker.vast.ai" \
-    -addext "subjectAltName=IP:0.0.0.0" -keyout "$INSTANCE_KEY" -out "$csr" >/dev/null 2>&1) ||
-    report_error_and_exit "could not create a key and CSR in $(dirname "$INSTANCE_KEY")"
-  tmp="$(mktemp "${INSTANCE_CERT}.XXXXXX")"
+    -addext "subjectAltName=IP:0.0.0.0" -keyout "$WORKER_SSL_KEY" -out "$csr" >/dev/null 2>&1) ||
+    report_error_and_exit "could not create a key and CSR in $(dirname "$WORKER_SSL_KEY")"
+  tmp="$(mktemp "${WORKER_SSL_CERT}.XXXXXX")"
   for attempt in 1 2 3 4 5; do
     if curl -fsS --max-time 30 -X POST -H 'Content-Type: application/octet-stream' --data-binary "@$csr" \
       "${VAST_SIGN_CERT_URL}?instance_id=${CONTAINER_ID}" -o "$tmp"; then
-      mv -f "$tmp" "$INSTANCE_CERT"
-      log "certificate signed: $INSTANCE_CERT"
+      mv -f "$tmp" "$WORKER_SSL_CERT"
+      log "certificate signed: $WORKER_SSL_CERT"
       return 0
     fi
     log "certificate signing failed (attempt $attempt of 5)"
@@ -139,8 +139,8 @@ main() {
   if want_worker; then
     worker=true
     export WORKER_PORT="${WORKER_PORT:-3000}" REPORT_ADDR="${REPORT_ADDR:-https://run.vast.ai}"
-    export USE_SSL="${USE_SSL:-true}" INSTANCE_CERT="${INSTANCE_CERT:-/etc/instance.crt}"
-    export INSTANCE_KEY="${INSTANCE_KEY:-/etc/instance.key}"
+    export USE_SSL="${USE_SSL:-true}" WORKER_SSL_CERT="${WORKER_SSL_CERT:-/etc/instance.crt}"
+    export WORKER_SSL_KEY="${WORKER_SSL_KEY:-/etc/instance.key}"
     is_true "$USE_SSL" && ensure_instance_cert
   fi
 
