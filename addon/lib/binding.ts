@@ -1,0 +1,30 @@
+// Hand-typed exports of the native addon (addon/src/binding/addon.cc). Only engine.ts and tests use these.
+import type { DeviceInfo, ModelParams, NonceDetails, WeightDigest } from './types.js';
+
+export interface NativeModel {
+  info(): { blockHash: string; poolSize: number; totalParams: number; ffnHiddenDim: number; parameterCount: number };
+  weightDigests(threads?: number): Promise<WeightDigest[]>;
+  nonceDetails(publicKey: string, nonces: Float64Array, threads?: number): Promise<Omit<NonceDetails, 'nonce'>[]>;
+  targetSha256(): string;
+}
+
+export interface NativeDevice {
+  info(): DeviceInfo;
+  load(model: NativeModel): Promise<{ weightBytes: number; scratchBytes: number; seconds: number }>;
+  unload(): Promise<void>;
+  run(publicKey: string, nonces: Float64Array, wantLogits: boolean): Promise<{ dist: Float64Array; logits?: Uint16Array }>;
+  preferredBatch(): number;
+  memory(): { inUse: number; peak: number };
+  close(): Promise<void>;
+}
+
+export interface NativeBinding {
+  buildModel(blockHash: string, params: ModelParams, threads: number): Promise<NativeModel>;
+  listDevices(backend: 'cpu' | 'cuda', threads?: number): { devices: DeviceInfo[]; reason?: string };
+  openDevice(backend: 'cpu' | 'cuda', index: number, threads: number): Promise<NativeDevice>;
+  measureGemmTflops(index: number, m?: number, n?: number, k?: number): Promise<number>;
+  hardwareThreads(): number;
+  /** Test-only exports of the engine core (addon/src/binding/testing.cc). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  testing?: any;
+}

@@ -1,0 +1,228 @@
+// The Engine API: devices of one backend, the model they all run, and batches of nonces. Every long call is a
+// Promise over a native AsyncWorker; the event loop never waits on compute. Scheduling and cancellation (stop
+// asking for batches) belong to the caller.
+import os from 'node:os';
+import type { NativeBinding, NativeDevice, NativeModel } from './binding.js';
+import { EngineError, ErrorCodes, toEngineError } from './errors.js';
+import { loadNative } from './native.js';
+import { hostModelBytes } from './params.js';
+import type { Backend, BatchResult, DeviceInfo, ModelParams, NonceDetails, WeightDigest } from './types.js';
+
+export interface EngineOptions {
+  /** 'auto': every CUDA device when there is one, else the CPU. */
+  backend: Backend | 'auto';
+  /** CUDA ordinals to use (default: all). */
+  devices?: number[];
+  /** CPU compute threads (0 or absent: every core). */
+  threads?: number;
+}
+
+/** Validates nonces at the boundary: non-negative safe integers, at least one. */
+export function toNonceArray(nonces: readonly number[]): Float64Array {
+  if (nonces.length === 0) throw new EngineError(ErrorCodes.invalidArgument, 'nonces: at least one nonce is required');
+  for (const n of nonces) {
+    if (!Number.isSafeInteger(n) || n < 0) {
+      throw new EngineError(ErrorCodes.invalidArgument, `nonces: ${n} is not a non-negative safe integer`);
+    }
+  }
+  return Float64Array.from(nonces);
+}
+
+/** A model built on the host for one (block hash, params): the pool, target and tables every device loads. */
+export class HostModel {
+  constructor(
+    readonly blockHash: string,
+    readonly params: ModelParams,
+    /** @internal */ readonly native: NativeModel,
+  ) {}
+
+  static async build(blockHash: string, params: ModelParams, threads = 0): Promise<HostModel> {
+    const need = hostModelBytes(params);
+    if (need > os.totalmem() * 0.8) {
+      throw new EngineError(ErrorCodes.outOfMemory,
+        `params too large for this machine: the model needs ${(need / 2 ** 30).toFixed(1)} GiB of host memory`);
+    }
+    try {
+      return new HostModel(blockHash, params, await loadNative().buildModel(blockHash, params, threads));
+    } catch (err) {
+      throw toEngineError(err);
+    }
+  }
+
+  get info() {
+    return this.native.info();
+  }
+
+  async weightDigests(threads = 0): Promise<WeightDigest[]> {
+    return this.native.weightDigests(threads).catch((e: unknown) => Promise.reject(toEngineError(e)));
+  }
+
+  async nonceDetails(publicKey: string, nonces: readonly number[], threads = 0): Promise<NonceDetails[]> {
+    const list = await this.native.nonceDetails(publicKey, toNonceArray(nonces), threads)
+      .catch((e: unknown) => Promise.reject(toEngineError(e)));
+    return list.map((d, i) => ({ nonce: nonces[i], ...d }));
+  }
+
+  targetSha256(): string {
+    return this.native.targetSha256();
+  }
+}
+
+/** One device of the engine. Calls on a device run one at a time, in order. */
+export class EngineDevice {
+  private queue: Promise<unknown> = Promise.resolve();
+  private batch = 0;
+
+  constructor(
+    readonly info: DeviceInfo,
+    private readonly native: NativeDevice,
+  ) {}
+
+  /** Batch size this device runs best with for the loaded model (0 before a model is loaded). */
+  get preferredBatch(): number {
+    return this.batch;
+  }
+
+  run(publicKey: string, nonces: readonly number[], opts: { logits?: boolean } = {}): Promise<BatchResult> {
+    const array = toNonceArray(nonces);
+    return this.enqueue(() => this.native.run(publicKey, array, opts.logits === true));
+  }
+
+  /** Bytes the device holds for the engine now, and the peak so far. */
+  memory(): Promise<{ inUse: number; peak: number }> {
+    return this.enqueue(async () => this.native.memory());
+  }
+
+  /** @internal */
+  async load(model: HostModel): Promise<{ weightBytes: number; scratchBytes: number; seconds: number }> {
+    return this.enqueue(async () => {
+      const stats = await this.native.load(model.native);
+      this.batch = this.native.preferredBatch();
+      return stats;
+    });
+  }
+
+  /** @internal */
+  close(): Promise<void> {
+    return this.enqueue(() => this.native.close());
+  }
+
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next.catch((e: unknown) => Promise.reject(toEngineError(e)));
+  }
+}
+
+export interface SkippedDevice {
+  info: DeviceInfo;
+  reason: string;
+}
+
+export class Engine {
+  private model: HostModel | undefined;
+  private loading: Promise<{ reused: boolean; seconds: number }> | undefined;
+  private closed = false;
+  private active: EngineDevice[];
+  /** Devices that could not take the current model (e.g. too little memory), with the reason. */
+  skipped: SkippedDevice[] = [];
+
+  private constructor(
+    readonly backend: Backend,
+    private readonly all: EngineDevice[],
+    readonly cudaUnavailableReason: string | undefined,
+    private readonly threads: number,
+  ) {
+    this.active = all;
+  }
+
+  static async open(opts: EngineOptions): Promise<Engine> {
+    const native: NativeBinding = loadNative();
+    const threads = opts.threads ?? 0;
+    let backend: Backend = opts.backend === 'auto' ? 'cuda' : opts.backend;
+    let reason: string | undefined;
+    let infos: DeviceInfo[] = [];
+    if (backend === 'cuda') {
+      const listed = native.listDevices('cuda');
+      infos = opts.devices ? listed.devices.filter((d) => opts.devices?.includes(d.index)) : listed.devices;
+      if (infos.length === 0) {
+        reason = listed.reason ?? (opts.devices ? `no CUDA device among ${opts.devices.join(',')}` : 'no CUDA device');
+        if (opts.backend === 'cuda') throw new EngineError(ErrorCodes.noBackend, `CUDA backend unavailable: ${reason}`);
+        backend = 'cpu';
+      }
+    }
+    if (backend === 'cpu') infos = native.listDevices('cpu', threads).devices;
+    try {
+      const devices = await Promise.all(infos.map((d) => native.openDevice(backend, d.index, threads)));
+      return new Engine(backend, devices.map((d, i) => new EngineDevice(infos[i], d)), reason, threads);
+    } catch (err) {
+      throw toEngineError(err);
+    }
+  }
+
+  /** Devices running the current model (all devices before the first load). */
+  get devices(): readonly EngineDevice[] {
+    return this.active;
+  }
+
+  get loaded(): { blockHash: string; params: ModelParams } | undefined {
+    return this.model && { blockHash: this.model.blockHash, params: this.model.params };
+  }
+
+  /** The host model of the current job (digests and details for the CLI and validators). */
+  get hostModel(): HostModel | undefined {
+    return this.model;
+  }
+
+  /** Builds the model for (blockHash, params) and loads it on every device; the same job again is reused. */
+  async load(blockHash: string, params: ModelParams): Promise<{ reused: boolean; seconds: number }> {
+    if (this.closed) throw new EngineError(ErrorCodes.closed, 'engine is closed');
+    while (this.loading) await this.loading.catch(() => undefined);
+    if (this.model && this.model.blockHash === blockHash && sameParams(this.model.params, params)) {
+      return { reused: true, seconds: 0 };
+    }
+    this.loading = this.doLoad(blockHash, params);
+    try {
+      return await this.loading;
+    } finally {
+      this.loading = undefined;
+    }
+  }
+
+  private async doLoad(blockHash: string, params: ModelParams): Promise<{ reused: boolean; seconds: number }> {
+    const started = performance.now();
+    this.model = undefined;
+    const model = await HostModel.build(blockHash, params, this.threads);
+    const results = await Promise.allSettled(this.all.map((d) => d.load(model)));
+    const active: EngineDevice[] = [];
+    const skipped: SkippedDevice[] = [];
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') active.push(this.all[i]);
+      else skipped.push({ info: this.all[i].info, reason: (r.reason as Error).message });
+    });
+    this.skipped = skipped;
+    if (active.length === 0) {
+      const first = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      throw toEngineError(first?.reason);
+    }
+    // Fatal device errors are not "lacks memory": surface them instead of silently shrinking the engine.
+    const fatal = results.find(
+      (r): r is PromiseRejectedResult => r.status === 'rejected' && toEngineError(r.reason).code === ErrorCodes.device,
+    );
+    if (fatal) throw toEngineError(fatal.reason);
+    this.active = active;
+    this.model = model;
+    return { reused: false, seconds: (performance.now() - started) / 1000 };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled(this.all.map((d) => d.close()));
+    this.model = undefined;
+  }
+}
+
+function sameParams(a: ModelParams, b: ModelParams): boolean {
+  return (Object.keys(a) as (keyof ModelParams)[]).every((k) => a[k] === b[k]);
+}

@@ -1,0 +1,9 @@
+// The engine's public surface for the server, the worker's tests, the CLI and the benchmarks.
+export { Engine, EngineDevice, HostModel, toNonceArray } from './engine.js';
+export type { EngineOptions, SkippedDevice } from './engine.js';
+export { EngineError, ErrorCodes, ParamsError, toEngineError } from './errors.js';
+export { DEFAULT_PARAMS, PRESETS, ffnHiddenDim, flopsPerNonce, hostModelBytes, parseParams, parseParamsArg,
+  totalParams } from './params.js';
+export type { PresetName } from './params.js';
+export { addonPath, loadNative } from './native.js';
+export type * from './types.js';

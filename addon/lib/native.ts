@@ -1,0 +1,26 @@
+// The only place the compiled addon is required. LLAMA_GPU_BENCH_ADDON overrides the path (a build elsewhere).
+import path from 'node:path';
+import type { NativeBinding } from './binding.js';
+
+let cached: NativeBinding | undefined;
+
+export function addonPath(): string {
+  // Compiled to dist/addon/lib/native.js; the build lives at <root>/build/Release.
+  return process.env.LLAMA_GPU_BENCH_ADDON ?? path.resolve(__dirname, '../../../build/Release/llama_gpu_bench.node');
+}
+
+export function loadNative(): NativeBinding {
+  if (cached) return cached;
+  const file = addonPath();
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    cached = require(file) as NativeBinding;
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new Error(
+      `llama-gpu-bench: cannot load the native engine at ${file} (${detail}). ` +
+        'Build it with `npm ci` (or `npm run build:addon`) in the package root; a C++17 compiler and CMake are required.',
+    );
+  }
+  return cached;
+}

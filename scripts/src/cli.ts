@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+// llama-gpu-bench: the package's command line. Results go to stdout (JSON), logs and progress to stderr.
+// Exit codes: 0 ok, 1 failure, 2 bad usage or bad params.
+import { EngineError } from '../../addon/lib/index.js';
+import { UsageError } from './args.js';
+import { benchCommand } from './commands/bench.js';
+import { computeCommand } from './commands/compute.js';
+import { weightsCommand } from './commands/weights.js';
+
+// Every device runs its batches on a libuv worker thread; the default pool of 4 would serialise 8 GPUs.
+process.env.UV_THREADPOOL_SIZE ??= '32';
+
+const USAGE = `usage: llama-gpu-bench <command> [flags]
+
+commands:
+  weights  --block-hash H [--params JSON|tiny|v1|v2] [--threads N]
+           one JSON line per parameter: {"name", "shape", "sha256"} (sha256 of its fp16 LE bytes)
+  compute  --block-hash H --public-key PK --nonces 0-63,70 [--params ...] [--r-target R] [--backend cpu|cuda|auto]
+           [--details] [--threads N]
+           one JSON object: {"nonces", "dist", "valid"?, "target_sha256"?, "details"?}
+  bench    [--params tiny|v1|v2|JSON] [--backend auto|cpu|cuda] [--seconds N] [--runs N] [--batch N] [--json]
+           [--record]   nonces/s per device, TFLOP/s, % of the device's peak, cold start, memory
+  serve    the model server (environment: see README)
+  worker   the PyWorker-compatible worker (environment: see README)
+`;
+
+const commands: Record<string, (argv: string[]) => Promise<void>> = {
+  weights: weightsCommand,
+  compute: computeCommand,
+  bench: benchCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stderr.write(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`llama-gpu-bench: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    await command(rest);
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError || (err instanceof EngineError && (err.code === 'ERR_INVALID_PARAMS' || err.code === 'ERR_INVALID_ARGUMENT'))) {
+      process.stderr.write(`llama-gpu-bench ${name}: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof EngineError) {
+      process.stderr.write(`llama-gpu-bench ${name}: ${err.message} (${err.code})\n`);
+      return 1;
+    }
+    process.stderr.write(`llama-gpu-bench ${name}: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}
