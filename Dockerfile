@@ -77,6 +77,7 @@ ENV NODE_ENV=production \
     WORKER_FORCE_UPDATE_FILE=/var/lib/llama-gpu-bench/.force_update
 USER lgb
 EXPOSE 18000 3000
+# The model server's /health (PORT, default 18000): 503 once the GPU is broken, so the container turns unhealthy.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:18000/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 18000}/health`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["/app/start_server.sh"]
