@@ -1,0 +1,188 @@
+// The Dockerfile, checked without a Docker engine: parsed into stages and instructions, then every file it copies,
+// script it runs and port it promises is checked against the repository, and start_server.sh (its entry point)
+// is syntax-checked (and linted by shellcheck where installed).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const read = (rel: string): string => fs.readFileSync(path.join(ROOT, rel), 'utf8');
+const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+
+interface Instruction {
+  cmd: string;
+  args: string;
+  line: number;
+}
+
+interface Stage {
+  image: string;
+  name: string;
+  body: Instruction[];
+}
+
+/** Joins continuation lines, drops comments and parser directives, splits each instruction into word and rest. */
+function parseDockerfile(text: string): Instruction[] {
+  const out: Instruction[] = [];
+  let pending = '';
+  let start = 0;
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trimEnd();
+    if (/^\s*#/.test(line)) return;
+    if (pending === '') start = i + 1;
+    if (line.endsWith('\\')) {
+      pending += line.slice(0, -1) + ' ';
+      return;
+    }
+    const full = (pending + line).trim();
+    pending = '';
+    if (full === '') return;
+    const m = /^(\w+)\s+([\s\S]*)$/.exec(full);
+    if (!m) throw new Error(`line ${start}: cannot parse "${full}"`);
+    out.push({ cmd: m[1].toUpperCase(), args: m[2].trim(), line: start });
+  });
+  return out;
+}
+
+/** ARG defaults declared before the first FROM, substituted into FROM lines as Docker does. */
+function stagesOf(instructions: Instruction[]): Stage[] {
+  const globals: Record<string, string> = {};
+  const stages: Stage[] = [];
+  for (const ins of instructions) {
+    if (ins.cmd === 'FROM') {
+      const [image, as, name] = ins.args.replace(/\$\{(\w+)\}/g, (_, v: string) => globals[v] ?? '').split(/\s+/);
+      if (as?.toUpperCase() !== 'AS' || !name) throw new Error(`line ${ins.line}: every stage is named (FROM ... AS x)`);
+      stages.push({ image, name, body: [] });
+    } else if (stages.length === 0) {
+      if (ins.cmd !== 'ARG') throw new Error(`line ${ins.line}: only ARG may precede FROM`);
+      const [k, v = ''] = ins.args.split('=');
+      globals[k] = v.replace(/^"|"$/g, '');
+    } else {
+      stages[stages.length - 1].body.push(ins);
+    }
+  }
+  return stages;
+}
+
+/** .dockerignore semantics: patterns in order, the last match wins, a match on a folder covers what is inside. */
+function ignoredByDockerignore(rel: string, patterns: string[]): boolean {
+  const toRegex = (p: string): RegExp =>
+    new RegExp(
+      '^' +
+        p
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*\*\/?/g, '\u0000')
+          .replace(/\*/g, '[^/]*')
+          .replace(/\?/g, '[^/]')
+          .replace(/\u0000/g, '(.*/)?') +
+        '$',
+    );
+  const prefixes = rel.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'));
+  let ignored = false;
+  for (const raw of patterns) {
+    const negate = raw.startsWith('!');
+    const re = toRegex(path.posix.normalize(negate ? raw.slice(1) : raw));
+    if (prefixes.some((p) => re.test(p))) ignored = !negate;
+  }
+  return ignored;
+}
+
+const instructions = parseDockerfile(read('Dockerfile'));
+const stages = stagesOf(instructions);
+const ignore = read('.dockerignore')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l !== '' && !l.startsWith('#'));
+const build = stages[0];
+const runtime = stages[stages.length - 1];
+const of = (stage: Stage, cmd: string): Instruction[] => stage.body.filter((i) => i.cmd === cmd);
+const allRuns = (stage: Stage): string => of(stage, 'RUN').map((i) => i.args).join('\n');
+
+t.test('two stages: a CUDA 13 devel build on Ubuntu 24.04, then a CUDA base runtime', async (t) => {
+  t.equal(stages.length, 2);
+  t.equal(build.name, 'build');
+  t.match(build.image, /^nvidia\/cuda:13\.0\.\d+-devel-ubuntu24\.04$/);
+  t.equal(runtime.name, 'runtime');
+  t.match(runtime.image, /^nvidia\/cuda:13\.0\.\d+-(base|runtime)-ubuntu24\.04$/);
+  t.match(allRuns(runtime), /libcublas-/, 'the runtime installs cuBLAS');
+});
+
+t.test('the build stage installs Node 20 from nodejs.org, checked, and builds the addon with CUDA', async (t) => {
+  const nodeVersion = instructions.find((i) => i.cmd === 'ARG' && i.args.startsWith('NODE_VERSION='));
+  t.match(nodeVersion?.args, /^NODE_VERSION=20\.\d+\.\d+$/);
+  const runs = allRuns(build);
+  t.match(runs, /https:\/\/nodejs\.org\/dist\/v\$\{NODE_VERSION\}\//, 'the official tarball');
+  t.match(runs, /SHASUMS256\.txt.*sha256sum -c/, 'verified against SHASUMS256.txt');
+  const archs = of(build, 'ARG').find((i) => i.args.startsWith('CUDA_ARCHS='));
+  t.equal(archs?.args, 'CUDA_ARCHS="80;86;89;90;100"');
+  t.match(runs, /cmake-js compile --directory addon --out build\s+--CDLLAMA_GPU_CUDA=ON/);
+  t.match(runs, /--CDLLAMA_GPU_CUDA_ARCHS=\$\{CUDA_ARCHS\}/);
+  t.match(runs, /npm ci --ignore-scripts/, 'dependencies before the sources: the install script is skipped');
+  t.match(runs, /npm prune --omit=dev/);
+  for (const m of runs.matchAll(/npm run ([\w:-]+)/g)) t.ok(scripts[m[1]], `package.json has the script "${m[1]}"`);
+});
+
+t.test('every file it copies from the context exists and is not excluded by .dockerignore', async (t) => {
+  const copies = stages.flatMap((s) => of(s, 'COPY')).filter((c) => !c.args.includes('--from='));
+  t.ok(copies.length > 0);
+  for (const c of copies) {
+    const words = c.args.split(/\s+/).filter((w) => !w.startsWith('--'));
+    for (const src of words.slice(0, -1)) {
+      t.ok(fs.existsSync(path.join(ROOT, src)), `${src} exists (line ${c.line})`);
+      t.notOk(ignoredByDockerignore(src, ignore), `${src} is in the build context`);
+    }
+  }
+  for (const rel of ['node_modules/tap', 'build/Release/llama_gpu_bench.node', 'dist/scripts/src/cli.js', 'x.log']) {
+    t.ok(ignoredByDockerignore(rel, ignore), `${rel} stays out of the context`);
+  }
+});
+
+t.test('the runtime copies the addon, dist/ and production node_modules from the build stage', async (t) => {
+  const fromBuild = of(runtime, 'COPY').filter((c) => c.args.includes('--from=build'));
+  const sources = fromBuild.map((c) => c.args.split(/\s+/).filter((w) => !w.startsWith('--'))[0]);
+  for (const want of ['/src/dist', '/src/node_modules', '/src/build/Release/llama_gpu_bench.node', '/usr/local/bin/node']) {
+    t.ok(sources.includes(want), `copies ${want}`);
+  }
+  const names = new Set(stages.map((s) => s.name));
+  for (const c of stages.flatMap((s) => of(s, 'COPY'))) {
+    const from = /--from=(\S+)/.exec(c.args)?.[1];
+    if (from) t.ok(names.has(from), `--from=${from} names a stage`);
+  }
+});
+
+t.test('the runtime exposes 18000 and 3000, checks /health, runs as a non-root user', async (t) => {
+  t.same(of(runtime, 'EXPOSE').flatMap((i) => i.args.split(/\s+/)).sort(), ['18000', '3000']);
+  const health = of(runtime, 'HEALTHCHECK');
+  t.equal(health.length, 1);
+  t.match(health[0]?.args, /CMD .*\/health/);
+  const user = of(runtime, 'USER');
+  t.equal(user.length, 1);
+  t.notMatch(user[0]?.args, /^(root|0)(:|$)/);
+  const created = /useradd\b.*?\s(\w+)\s*(&&|$)/m.exec(allRuns(runtime))?.[1];
+  t.equal(user[0]?.args, created, 'the user is created in the stage');
+});
+
+t.test('the entry point is start_server.sh, which runs the CLI the build produces', async (t) => {
+  const entry = of(runtime, 'ENTRYPOINT');
+  t.equal(entry.length, 1);
+  t.same(JSON.parse(entry[0].args), ['/app/start_server.sh']);
+  t.ok(of(runtime, 'COPY').some((c) => /\bstart_server\.sh\b/.test(c.args) && c.args.includes('--chmod=0755')));
+  t.ok(fs.statSync(path.join(ROOT, 'start_server.sh')).mode & 0o111, 'start_server.sh is executable in the repo');
+  const script = read('start_server.sh');
+  t.match(script, /dist\/scripts\/src\/cli\.js/);
+  t.ok(fs.existsSync(path.join(ROOT, 'scripts/src/cli.ts')), 'dist/scripts/src/cli.js is compiled from scripts/src/cli.ts');
+  t.match(script, /^set -euo pipefail$/m);
+});
+
+t.test('start_server.sh parses (bash -n)', async (t) => {
+  const r = spawnSync('bash', ['-n', path.join(ROOT, 'start_server.sh')], { encoding: 'utf8' });
+  t.equal(r.status, 0, r.stderr);
+});
+
+const shellcheck = spawnSync('shellcheck', ['--version']).status === 0;
+t.test('start_server.sh is shellcheck-clean', { skip: shellcheck ? false : 'shellcheck is not installed here (CI runs it)' }, async (t) => {
+  const r = spawnSync('shellcheck', ['-f', 'gcc', 'start_server.sh'], { cwd: ROOT, encoding: 'utf8' });
+  t.equal(r.stdout, '', 'no findings');
+  t.equal(r.status, 0);
+});
