@@ -1,5 +1,7 @@
 // The engine's public surface for the server, the worker's tests, the CLI and the benchmarks.
 export { Engine, EngineDevice, HostModel, toNonceArray } from './engine.js';
+export { streamNonces } from './stream.js';
+export type { StreamBatch, StreamOptions } from './stream.js';
 export type { EngineOptions, SkippedDevice } from './engine.js';
 export { EngineError, ErrorCodes, ParamsError, toEngineError } from './errors.js';
 export { DEFAULT_PARAMS, PRESETS, ffnHiddenDim, flopsPerNonce, hostModelBytes, parseParams, parseParamsArg,
