@@ -72,10 +72,10 @@ function ignoredByDockerignore(rel: string, patterns: string[]): boolean {
       '^' +
         p
           .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-          .replace(/\*\*\/?/g, '\u0000')
+          .replace(/\*\*\/?/g, '<globstar>')
           .replace(/\*/g, '[^/]*')
           .replace(/\?/g, '[^/]')
-          .replace(/\u0000/g, '(.*/)?') +
+          .replace(/<globstar>/g, '(.*/)?') +
         '$',
     );
   const prefixes = rel.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'));
