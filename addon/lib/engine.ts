@@ -84,7 +84,12 @@ export class EngineDevice {
   }
 
   run(publicKey: string, nonces: readonly number[], opts: { logits?: boolean } = {}): Promise<BatchResult> {
-    const array = toNonceArray(nonces);
+    let array: Float64Array;
+    try {
+      array = toNonceArray(nonces);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.enqueue(() => this.native.run(publicKey, array, opts.logits === true));
   }
 
