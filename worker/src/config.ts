@@ -1,0 +1,270 @@
+// The worker's configuration: one typed, validated object built from the environment (pyworker.md §1.2, §11).
+// This is the only file that reads environment variables; everything else receives a WorkerConfig.
+
+export interface LogPatterns {
+  onLoad: string[];
+  onError: string[];
+  onInfo: string[];
+}
+
+/** Durations of every loop, retry and wait, in milliseconds (short in tests, the spec's values by default). */
+export interface WorkerTimings {
+  reportTickMs: number;
+  reportMaxSilenceMs: number;
+  reportTimeoutMs: number;
+  reportRetryGapMs: number;
+  reportAttempts: number;
+  deleteTickMs: number;
+  pubkeyAttempts: number;
+  pubkeyBackoffMs: number;
+  pubkeyTimeoutMs: number;
+  pubkeyWaitMs: number;
+  logPollMs: number;
+  logWaitMs: number;
+  logPartialFlushMs: number;
+  readyTimeoutMs: number;
+  probeIntervalMs: number;
+  probeTimeoutMs: number;
+  errorGraceMs: number;
+  errorConfirmMs: number;
+  sessionGcMs: number;
+  sessionCloseTimeoutMs: number;
+  beaconMs: number;
+}
+
+export interface WorkerConfig {
+  containerId: number;
+  masterToken: string;
+  /** Autoscaler base URLs, trailing "/" stripped, in the order they are tried. */
+  reportAddrs: string[];
+  host: string;
+  workerPort: number;
+  workerHttpPort: number;
+  useSsl: boolean;
+  sslCertFile: string;
+  sslKeyFile: string;
+  unsecured: boolean;
+  /** The url reported to the autoscaler: http[s]://PUBLIC_IPADDR:VAST_TCP_PORT_<WORKER_PORT>. */
+  publicUrl: string;
+  modelServerUrl: string;
+  modelHealthPath: string;
+  modelLog: string;
+  logPatterns: LogPatterns;
+  /** probe: an error line is fatal only if the model server is unhealthy afterwards; sticky: every one is. */
+  errorLineRule: 'probe' | 'sticky';
+  /** WORKER_PERF: max_perf in workload units per second; skips the benchmark when set. */
+  workerPerf: number | undefined;
+  benchmarkFile: string;
+  benchmarkRuns: number;
+  benchmarkConcurrency: number;
+  forceUpdateFile: string;
+  maxBodyBytes: number;
+  maxSessions: number;
+  diskPath: string;
+  logLevel: string;
+  timings: WorkerTimings;
+}
+
+export const PROTOCOL_VERSION = '1.1.0';
+
+export const DEFAULT_LOG_PATTERNS: LogPatterns = {
+  onLoad: ['Application startup complete.'],
+  onError: ['Traceback (most recent call last):', 'Error:', 'CUDA error', 'RuntimeError:', 'OutOfMemoryError'],
+  onInfo: ['INFO - Starting', 'INFO - Server ready'],
+};
+
+export class ConfigError extends Error {
+  readonly code = 'ERR_WORKER_CONFIG';
+  constructor(readonly problems: string[]) {
+    super(`invalid worker configuration: ${problems.join('; ')}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads one variable after another, collecting every problem instead of stopping at the first. */
+class EnvReader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  }
+
+  str(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  required(name: string): string {
+    const v = this.raw(name);
+    if (v === undefined) this.problems.push(`${name} is required`);
+    return v ?? '';
+  }
+
+  int(name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!/^-?\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
+      this.problems.push(`${name} must be an integer in [${min}, ${max}], got "${v}"`);
+      return fallback;
+    }
+    return n;
+  }
+
+  /** Python's strtobool. */
+  bool(name: string, fallback: boolean): boolean {
+    const v = this.raw(name)?.toLowerCase();
+    if (v === undefined) return fallback;
+    if (['y', 'yes', 't', 'true', 'on', '1'].includes(v)) return true;
+    if (['n', 'no', 'f', 'false', 'off', '0'].includes(v)) return false;
+    this.problems.push(`${name} must be true or false, got "${v}"`);
+    return fallback;
+  }
+
+  positiveNumber(name: string): number | undefined {
+    const v = this.raw(name);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) {
+      this.problems.push(`${name} must be a positive number (workload units per second), got "${v}"`);
+      return undefined;
+    }
+    return n;
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(v)) return v as T;
+    this.problems.push(`${name} must be one of ${allowed.join(', ')}, got "${v}"`);
+    return fallback;
+  }
+
+  url(name: string, fallback: string): string {
+    const v = (this.raw(name) ?? fallback).replace(/\/+$/, '');
+    if (!isHttpUrl(v)) this.problems.push(`${name} must be an absolute http(s) URL, got "${v}"`);
+    return v;
+  }
+
+  /** A JSON array of non-empty strings (patterns contain spaces, dots and colons, so no separator works). */
+  patterns(name: string, fallback: string[]): string[] {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    try {
+      const parsed: unknown = JSON.parse(v);
+      if (Array.isArray(parsed) && parsed.every((p) => typeof p === 'string' && p !== '')) return parsed as string[];
+    } catch {
+      // reported below
+    }
+    this.problems.push(`${name} must be a JSON array of non-empty strings, got ${JSON.stringify(v)}`);
+    return fallback;
+  }
+}
+
+function isHttpUrl(v: string): boolean {
+  try {
+    const u = new URL(v);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+function readTimings(r: EnvReader): WorkerTimings {
+  const ms = (name: string, fallback: number, min = 1): number => r.int(name, fallback, min);
+  return {
+    reportTickMs: ms('WORKER_REPORT_TICK_MS', 1000),
+    reportMaxSilenceMs: ms('WORKER_REPORT_MAX_SILENCE_MS', 10_000),
+    reportTimeoutMs: ms('WORKER_REPORT_TIMEOUT_MS', 10_000),
+    reportRetryGapMs: ms('WORKER_REPORT_RETRY_GAP_MS', 2000, 0),
+    reportAttempts: r.int('WORKER_REPORT_ATTEMPTS', 3, 1, 100),
+    deleteTickMs: ms('WORKER_DELETE_TICK_MS', 1000),
+    pubkeyAttempts: r.int('WORKER_PUBKEY_ATTEMPTS', 5, 1, 100),
+    pubkeyBackoffMs: ms('WORKER_PUBKEY_BACKOFF_MS', 1000, 0),
+    pubkeyTimeoutMs: ms('WORKER_PUBKEY_TIMEOUT_MS', 10_000),
+    pubkeyWaitMs: ms('WORKER_PUBKEY_WAIT_MS', 60_000),
+    logPollMs: ms('WORKER_LOG_POLL_MS', 100),
+    logWaitMs: ms('WORKER_LOG_WAIT_MS', 1000),
+    logPartialFlushMs: ms('WORKER_LOG_PARTIAL_FLUSH_MS', 1000),
+    readyTimeoutMs: ms('WORKER_READY_TIMEOUT_MS', 300_000),
+    probeIntervalMs: ms('WORKER_PROBE_INTERVAL_MS', 1000),
+    probeTimeoutMs: ms('WORKER_PROBE_TIMEOUT_MS', 10_000),
+    errorGraceMs: ms('WORKER_ERROR_GRACE_MS', 2000, 0),
+    errorConfirmMs: ms('WORKER_ERROR_CONFIRM_MS', 30_000),
+    sessionGcMs: ms('WORKER_SESSION_GC_MS', 5000),
+    sessionCloseTimeoutMs: ms('WORKER_SESSION_CLOSE_TIMEOUT_MS', 10_000),
+    beaconMs: ms('WORKER_BEACON_MS', 10_000),
+  };
+}
+
+/** Builds the configuration; throws ConfigError naming every missing or malformed variable. */
+export function loadConfig(env: Env = process.env): WorkerConfig {
+  const r = new EnvReader(env);
+  const containerIdRaw = r.required('CONTAINER_ID');
+  const containerId = containerIdRaw === '' ? 0 : Number(containerIdRaw);
+  if (containerIdRaw !== '' && !(/^\d+$/.test(containerIdRaw) && Number.isSafeInteger(containerId))) {
+    r.problems.push(`CONTAINER_ID must be a non-negative integer, got "${containerIdRaw}"`);
+  }
+  const reportAddrs = reportAddresses(r);
+  const workerPort = r.int('WORKER_PORT', 3000, 0, 65535);
+  const workerHttpPort = r.int('WORKER_HTTP_PORT', workerPort === 0 ? 0 : workerPort + 1, 0, 65535);
+  const useSsl = r.bool('USE_SSL', false);
+  const publicIp = r.required('PUBLIC_IPADDR');
+  const publicPort = r.required(`VAST_TCP_PORT_${workerPort}`);
+  const config: WorkerConfig = {
+    containerId: Number.isSafeInteger(containerId) ? containerId : 0,
+    masterToken: env.MASTER_TOKEN ?? '',
+    reportAddrs,
+    host: r.str('WORKER_HOST', '0.0.0.0'),
+    workerPort,
+    workerHttpPort,
+    useSsl,
+    sslCertFile: r.str('WORKER_SSL_CERT', '/etc/instance.crt'),
+    sslKeyFile: r.str('WORKER_SSL_KEY', '/etc/instance.key'),
+    unsecured: r.bool('UNSECURED', false),
+    publicUrl: `${useSsl ? 'https' : 'http'}://${publicIp}:${publicPort}`,
+    modelServerUrl: r.url('MODEL_SERVER_URL', 'http://127.0.0.1:18000'),
+    modelHealthPath: r.str('WORKER_MODEL_HEALTH_PATH', '/health'),
+    modelLog: r.str('MODEL_LOG', '/var/log/model/server.log'),
+    logPatterns: {
+      onLoad: r.patterns('WORKER_LOG_ON_LOAD', DEFAULT_LOG_PATTERNS.onLoad),
+      onError: r.patterns('WORKER_LOG_ON_ERROR', DEFAULT_LOG_PATTERNS.onError),
+      onInfo: r.patterns('WORKER_LOG_ON_INFO', DEFAULT_LOG_PATTERNS.onInfo),
+    },
+    errorLineRule: r.oneOf('WORKER_ERROR_LINES', ['probe', 'sticky'] as const, 'probe'),
+    workerPerf: r.positiveNumber('WORKER_PERF'),
+    benchmarkFile: r.str('WORKER_BENCHMARK_FILE', '.has_benchmark'),
+    benchmarkRuns: r.int('WORKER_BENCHMARK_RUNS', 1, 1, 1000),
+    benchmarkConcurrency: r.int('WORKER_BENCHMARK_CONCURRENCY', 1, 1, 1000),
+    forceUpdateFile: r.str('WORKER_FORCE_UPDATE_FILE', '/.force_update'),
+    maxBodyBytes: r.int('WORKER_MAX_BODY_BYTES', 16 * 1024 * 1024, 1),
+    maxSessions: r.int('WORKER_MAX_SESSIONS', 10, 0),
+    diskPath: r.str('WORKER_DISK_PATH', '/'),
+    logLevel: r.str('WORKER_LOG_LEVEL', 'info'),
+    timings: readTimings(r),
+  };
+  if (!config.modelHealthPath.startsWith('/')) r.problems.push('WORKER_MODEL_HEALTH_PATH must start with "/"');
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}
+
+/** REPORT_ADDR: a comma-separated list (default https://run.vast.ai, as start_server.sh sets it). */
+function reportAddresses(r: EnvReader): string[] {
+  const raw = r.str('REPORT_ADDR', 'https://run.vast.ai');
+  const addrs = raw.split(',').map((a) => a.trim().replace(/\/+$/, '')).filter((a) => a !== '');
+  for (const a of addrs) if (!isHttpUrl(a)) r.problems.push(`REPORT_ADDR entry "${a}" is not an absolute http(s) URL`);
+  if (addrs.length === 0) r.problems.push('REPORT_ADDR has no address');
+  return addrs;
+}
+
+/** What a broken configuration still allows: where to send the error beacon, and as which id (pitfall 7). */
+export function beaconTarget(env: Env = process.env): { id: number; mtoken: string; reportAddrs: string[] } {
+  const id = Number(env.CONTAINER_ID);
+  const addrs = (env.REPORT_ADDR?.trim() || 'https://run.vast.ai')
+    .split(',')
+    .map((a) => a.trim().replace(/\/+$/, ''))
+    .filter(isHttpUrl);
+  return { id: Number.isSafeInteger(id) && id >= 0 ? id : 0, mtoken: env.MASTER_TOKEN ?? '', reportAddrs: addrs };
+}

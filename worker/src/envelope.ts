@@ -1,0 +1,49 @@
+// The request envelope of the handler routes (pyworker.md §2.1, §2.2 steps 1-2) and its 422 shapes.
+//   {"auth_data": {cost, endpoint, reqnum, request_idx, signature, url, ...}, "session_id": null, "payload": {...}}
+
+export const AUTH_DATA_KEYS = ['cost', 'endpoint', 'reqnum', 'request_idx', 'signature', 'url'] as const;
+
+export interface Envelope {
+  /** Verbatim, extra keys (e.g. __request_id) included; values are not type-checked, as in the PyWorker. */
+  authData: Record<string, unknown>;
+  payload: Record<string, unknown>;
+  sessionId: unknown;
+}
+
+export type EnvelopeResult = { ok: true; envelope: Envelope } | { ok: false; status: 422; body: Record<string, unknown> };
+
+/** Parses and validates a raw request body. */
+export function parseEnvelope(raw: Buffer): EnvelopeResult {
+  let data: unknown;
+  try {
+    data = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return { ok: false, status: 422, body: { error: 'invalid JSON' } };
+  }
+  // A JSON value that is not an object has no fields: reported like an object missing both.
+  const obj = isObject(data) ? data : {};
+  const errors: Record<string, unknown> = {};
+  if (!('auth_data' in obj)) {
+    errors.auth_data = 'field missing';
+  } else {
+    const ad = isObject(obj.auth_data) ? obj.auth_data : {};
+    const missing: Record<string, string> = {};
+    for (const k of AUTH_DATA_KEYS) if (!(k in ad)) missing[k] = 'missing parameter';
+    if (Object.keys(missing).length > 0) errors.auth_data = missing;
+  }
+  if (!('payload' in obj)) errors.payload = 'field missing';
+  else if (!isObject(obj.payload)) errors.payload = { data: 'payload must be a dictionary' };
+  if (Object.keys(errors).length > 0) return { ok: false, status: 422, body: errors };
+  return {
+    ok: true,
+    envelope: {
+      authData: obj.auth_data as Record<string, unknown>,
+      payload: obj.payload as Record<string, unknown>,
+      sessionId: obj.session_id ?? null,
+    },
+  };
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

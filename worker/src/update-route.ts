@@ -1,0 +1,31 @@
+// POST /pyworker/update (pyworker.md §7): with the master token (Bearer or raw), touch the force-update flag;
+// the bootstrap script acts on it at its next run.
+
+import { writeFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { sendJson } from './http-util.js';
+
+export async function pyworkerUpdate(
+  masterToken: string,
+  flagFile: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  log: Logger,
+): Promise<void> {
+  const header = req.headers.authorization ?? '';
+  const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : header;
+  if (token !== masterToken) {
+    sendJson(res, 401, { error: 'unauthorized' });
+    return;
+  }
+  try {
+    await writeFile(flagFile, '');
+  } catch (err) {
+    log.error({ err: (err as Error).message, file: flagFile }, 'failed to write the force-update flag');
+    sendJson(res, 500, { error: `failed to write file: ${(err as Error).message}` });
+    return;
+  }
+  log.info({ file: flagFile }, 'force-update flag written');
+  sendJson(res, 200, { ok: true });
+}

@@ -1,0 +1,173 @@
+// Assembles a running worker from a configuration (pyworker.md §1.3, §1.4): both listeners, then concurrently the
+// public key fetch, the model log follower, the reporter loops and the session sweep.
+
+import { readFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KeyObject } from 'node:crypto';
+import type { Logger } from 'pino';
+import { Accounting } from './accounting.js';
+import { AutoscalerClient } from './autoscaler-client.js';
+import type { WorkerConfig } from './config.js';
+import { DiskUsage } from './disk.js';
+import { FifoQueue } from './fifo.js';
+import { ModelLifecycle } from './lifecycle.js';
+import { followLog } from './log-tail.js';
+import { fetchPubkey, PUBKEY_FAILURE } from './pubkey.js';
+import { modelServerAgent } from './relay.js';
+import { Reporter } from './reporter.js';
+import type { RouteContext } from './route-handler.js';
+import { mainListener, secondListener, type RequestListener } from './routes.js';
+import { SessionStore } from './sessions.js';
+
+export interface WorkerHandle {
+  /** The bound ports (useful with port 0). */
+  readonly port: number;
+  readonly httpPort: number;
+  readonly accounting: Accounting;
+  readonly lifecycle: ModelLifecycle;
+  readonly reporter: Reporter;
+  readonly sessions: SessionStore;
+  readonly fifo: FifoQueue;
+  close(): Promise<void>;
+}
+
+export class LaunchError extends Error {
+  readonly code = 'ERR_WORKER_LAUNCH';
+}
+
+export async function startWorker(config: WorkerConfig, log: Logger): Promise<WorkerHandle> {
+  const startedAt = Date.now();
+  const stop = new AbortController();
+  const signal = stop.signal;
+  const accounting = new Accounting();
+  const dispatcher = modelServerAgent();
+  const fifo = new FifoQueue();
+  const sessions = new SessionStore({
+    accounting,
+    maxSessions: config.maxSessions,
+    modelServerUrl: config.modelServerUrl,
+    dispatcher,
+    closeTimeoutMs: config.timings.sessionCloseTimeoutMs,
+    log,
+  });
+  let pubkey: KeyObject | undefined;
+  const ctx: RouteContext = { config, log, accounting, fifo, dispatcher, sessions, pubkey: () => pubkey };
+
+  const servers: Server[] = [];
+  try {
+    servers.push(await mainServer(config, mainListener(ctx)), createHttpServer(secondListener(ctx)));
+    await listen(servers[0], config.workerPort, config.host);
+    await listen(servers[1], config.workerHttpPort, config.host);
+  } catch (err) {
+    await Promise.all(servers.map(closeServer));
+    await dispatcher.close();
+    throw new LaunchError(`Worker Server failed to launch: ${(err as Error).message}`);
+  }
+  const [port, httpPort] = servers.map((s) => (s.address() as AddressInfo).port);
+  log.info({ port, httpPort, ssl: config.useSsl, model_server: config.modelServerUrl }, 'worker listening');
+
+  const t = config.timings;
+  const client = new AutoscalerClient({
+    attempts: t.reportAttempts,
+    timeoutMs: t.reportTimeoutMs,
+    retryGapMs: t.reportRetryGapMs,
+    log,
+  });
+  const disk = new DiskUsage(config.diskPath);
+  await disk.delta();
+  const reporter = new Reporter({
+    id: config.containerId,
+    mtoken: config.masterToken,
+    url: config.publicUrl,
+    reportAddrs: config.reportAddrs,
+    tickMs: t.reportTickMs,
+    maxSilenceMs: t.reportMaxSilenceMs,
+    deleteTickMs: t.deleteTickMs,
+    accounting,
+    client,
+    disk,
+    log,
+  });
+
+  const pubkeyPromise: Promise<KeyObject | undefined> = config.unsecured
+    ? Promise.resolve(undefined)
+    : fetchPubkey({
+        reportAddr: config.reportAddrs[0],
+        attempts: t.pubkeyAttempts,
+        backoffMs: t.pubkeyBackoffMs,
+        timeoutMs: t.pubkeyTimeoutMs,
+        log,
+        signal,
+      }).then((key) => {
+        pubkey = key;
+        if (key === undefined && !signal.aborted) accounting.setError(PUBKEY_FAILURE);
+        return key;
+      });
+  const lifecycle = new ModelLifecycle({ config, accounting, dispatcher, log, startedAt, pubkeyReady: () => pubkeyPromise, signal });
+
+  const loops = [
+    pubkeyPromise,
+    reporter.run(signal),
+    followLog(
+      {
+        path: config.modelLog,
+        pollMs: t.logPollMs,
+        waitMs: t.logWaitMs,
+        partialFlushMs: t.logPartialFlushMs,
+        onLine: (line) => lifecycle.onLine(line),
+        log,
+      },
+      signal,
+    ),
+    sessionSweep(sessions, t.sessionGcMs, signal),
+  ].map((p) => p.catch((err: unknown) => log.error({ err: (err as Error).message }, 'worker loop failed')));
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      stop.abort();
+      await Promise.all(servers.map(closeServer));
+      await Promise.all(loops);
+      await lifecycle.idle();
+      await Promise.all([client.close(), dispatcher.close()]);
+    })());
+
+  return { port, httpPort, accounting, lifecycle, reporter, sessions, fifo, close };
+}
+
+async function mainServer(config: WorkerConfig, listener: RequestListener): Promise<Server> {
+  if (!config.useSsl) return createHttpServer(listener);
+  const [cert, key] = await Promise.all([readFile(config.sslCertFile), readFile(config.sslKeyFile)]);
+  return createHttpsServer({ cert, key }, listener);
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+async function closeServer(server: Server): Promise<void> {
+  if (!server.listening) return;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  await closed;
+}
+
+async function sessionSweep(sessions: SessionStore, everyMs: number, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted) {
+    try {
+      await sleep(everyMs, undefined, { signal });
+    } catch {
+      return;
+    }
+    await sessions.sweep();
+  }
+}
