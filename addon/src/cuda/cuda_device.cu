@@ -1,0 +1,215 @@
+// The CUDA backend behind the engine's Device interface (mirrors cpu/cpu_device.cc): device listing, one Context
+// per opened GPU, model loading with the batch size chosen from free memory, and run() with double-buffered
+// inputs (the next batch's inputs are generated on CPU threads while the current batch computes).
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <string>
+
+#include "core/error.h"
+#include "core/nonce.h"
+#include "cuda/check.h"
+#include "cuda/context.h"
+#include "cuda/ops.h"
+#include "engine/device.h"
+
+namespace lgb {
+namespace {
+
+using cuda::Activations;
+using cuda::Context;
+using cuda::DeviceWeights;
+
+// Rows (nonces x positions) per GEMM the batch size aims at: enough to fill an H100 with fp16 tensor-core tiles.
+constexpr int64_t kTargetRows = 16384;
+
+DeviceInfo query_info(int index) {
+  cudaDeviceProp prop{};
+  LGB_CUDA(cudaGetDeviceProperties(&prop, index));
+  LGB_CUDA(cudaSetDevice(index));
+  size_t free_b = 0, total_b = 0;
+  LGB_CUDA(cudaMemGetInfo(&free_b, &total_b));
+  DeviceInfo info;
+  info.backend = "cuda";
+  info.index = index;
+  info.name = prop.name;
+  info.total_memory = total_b;
+  info.free_memory = free_b;
+  info.threads = prop.multiProcessorCount;
+  info.arch = "sm_" + std::to_string(prop.major) + std::to_string(prop.minor);
+  return info;
+}
+
+uint64_t device_bytes_used() {
+  size_t free_b = 0, total_b = 0;
+  LGB_CUDA(cudaMemGetInfo(&free_b, &total_b));
+  return total_b - free_b;
+}
+
+class CudaDevice final : public Device {
+ public:
+  explicit CudaDevice(int index) : ctx_(index), info_(query_info(index)) { peak_ = device_bytes_used(); }
+
+  DeviceInfo info() const override { return query_info(ctx_.device()); }
+
+  LoadStats load(std::shared_ptr<const HostModel> model) override {
+    const auto t0 = std::chrono::steady_clock::now();
+    ctx_.activate();
+    ctx_.release_model();
+    const ModelParams& p = model->params;
+    if (p.head_dim() % 2 != 0) throw Error(kErrInvalidParams, "head_dim: the CUDA backend needs an even head_dim");
+    cudaDeviceProp prop{};
+    LGB_CUDA(cudaGetDeviceProperties(&prop, ctx_.device()));
+    const cuda::AttentionShape one{1, p.seq_len, p.n_heads, p.n_kv_heads, p.head_dim()};
+    if (cuda::attention_smem_bytes(one) > prop.sharedMemPerBlockOptin) {
+      throw Error(kErrInvalidParams, "seq_len: too long for the CUDA attention kernel (K/V of one head must fit in " +
+                                         std::to_string(prop.sharedMemPerBlockOptin) + " bytes of shared memory)");
+    }
+    size_t free_b = 0, total_b = 0;
+    LGB_CUDA(cudaMemGetInfo(&free_b, &total_b));
+    const uint64_t weight_bytes = DeviceWeights::bytes_needed(*model);
+    const uint64_t per_nonce = Activations::bytes_per_nonce(p);
+    const uint64_t reserve = std::max<uint64_t>(512ull << 20, total_b / 32);  // cuBLASLt, allocator slack
+    if (free_b < weight_bytes + reserve + per_nonce) {
+      throw Error(kErrOutOfMemory, info_.name + " (cuda:" + std::to_string(ctx_.device()) + ") lacks memory: " +
+                                       std::to_string((weight_bytes + reserve + per_nonce) >> 20) + " MiB needed, " +
+                                       std::to_string(free_b >> 20) + " MiB free");
+    }
+    const int64_t fit = static_cast<int64_t>((free_b - weight_bytes - reserve) / per_nonce);
+    const int64_t batch = std::max<int64_t>(1, std::min(fit, std::max<int64_t>(1, kTargetRows / p.seq_len)));
+
+    ctx_.weights = std::make_unique<DeviceWeights>(*model, ctx_.stream());
+    ctx_.act = std::make_unique<Activations>(p, batch);
+    const size_t in_count = static_cast<size_t>(batch * p.seq_len * p.dim);
+    for (int s = 0; s < 2; ++s) {
+      ctx_.inputs[s] = cuda::PinnedBuffer<uint16_t>(in_count);
+      ctx_.perms[s] = cuda::PinnedBuffer<int32_t>(static_cast<size_t>(batch * p.vocab_size));
+    }
+    ctx_.dist = cuda::PinnedBuffer<double>(static_cast<size_t>(batch));
+    ctx_.logits = cuda::PinnedBuffer<uint16_t>(static_cast<size_t>(batch * ctx_.act->logits_ld));
+    ctx_.host = std::move(model);
+    note_peak();
+
+    LoadStats stats;
+    stats.weight_bytes = ctx_.weights->bytes();
+    stats.scratch_bytes = ctx_.act->bytes() + ctx_.gemm().workspace_bytes();
+    stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return stats;
+  }
+
+  void unload() override {
+    ctx_.activate();
+    ctx_.release_model();
+  }
+
+  int64_t preferred_batch() const override { return ctx_.act ? ctx_.act->max_batch : 0; }
+
+  BatchResult run(const std::string& public_key, const std::vector<uint64_t>& nonces, bool want_logits) override {
+    ctx_.activate();
+    if (!ctx_.host) throw Error(kErrNoModel, "no model is loaded on cuda:" + std::to_string(ctx_.device()));
+    const HostModel& m = *ctx_.host;
+    const ModelParams& p = m.params;
+    const int64_t n = static_cast<int64_t>(nonces.size());
+    const int64_t chunk = ctx_.act->max_batch, vocab = p.vocab_size, ld = ctx_.act->logits_ld;
+    const size_t in_per_nonce = static_cast<size_t>(p.seq_len * p.dim);
+    BatchResult result;
+    result.dist.resize(nonces.size());
+    if (want_logits) result.logits.resize(nonces.size() * vocab);
+
+    auto prepare = [&](int slot, int64_t begin) {
+      const int64_t count = std::min(chunk, n - begin);
+      const std::vector<uint64_t> sub(nonces.begin() + begin, nonces.begin() + begin + count);
+      BatchInputs in;
+      make_batch_inputs(m, public_key, sub, 0, &in);
+      std::memcpy(ctx_.inputs[slot].get(), in.inputs.data(), in.inputs.size() * sizeof(uint16_t));
+      std::memcpy(ctx_.perms[slot].get(), in.permutations.data(), in.permutations.size() * sizeof(int32_t));
+    };
+
+    if (n > 0) prepare(0, 0);
+    int slot = 0;
+    for (int64_t begin = 0; begin < n; begin += chunk, slot ^= 1) {
+      const int64_t count = std::min(chunk, n - begin);
+      cudaStream_t st = ctx_.stream();
+      cuda::Activations& act = *ctx_.act;
+      LGB_CUDA(cudaMemcpyAsync(act.h.get(), ctx_.inputs[slot].get(), count * in_per_nonce * sizeof(uint16_t),
+                               cudaMemcpyHostToDevice, st));
+      LGB_CUDA(cudaMemcpyAsync(act.perm.get(), ctx_.perms[slot].get(), count * vocab * sizeof(int32_t),
+                               cudaMemcpyHostToDevice, st));
+      cuda::enqueue_forward(ctx_.gemm(), *ctx_.weights, p, m.layout, act, count, st);
+      LGB_CUDA(cudaMemcpyAsync(ctx_.dist.get(), act.dist.get(), count * sizeof(double), cudaMemcpyDeviceToHost, st));
+      if (want_logits) {
+        LGB_CUDA(cudaMemcpyAsync(ctx_.logits.get(), act.logits.get(), count * ld * sizeof(uint16_t),
+                                 cudaMemcpyDeviceToHost, st));
+      }
+      LGB_CUDA(cudaEventRecord(ctx_.done(), st));
+      if (begin + count < n) prepare(slot ^ 1, begin + count);  // CPU work while the GPU computes
+      LGB_CUDA(cudaEventSynchronize(ctx_.done()));
+      std::copy(ctx_.dist.get(), ctx_.dist.get() + count, result.dist.begin() + begin);
+      if (want_logits) {
+        for (int64_t i = 0; i < count; ++i) {
+          std::copy(ctx_.logits.get() + i * ld, ctx_.logits.get() + i * ld + vocab,
+                    result.logits.begin() + (begin + i) * vocab);
+        }
+      }
+    }
+    note_peak();
+    return result;
+  }
+
+  uint64_t memory_in_use() const override {
+    uint64_t bytes = ctx_.gemm_workspace_bytes();
+    if (ctx_.weights) bytes += ctx_.weights->bytes();
+    if (ctx_.act) bytes += ctx_.act->bytes();
+    return bytes;
+  }
+
+  uint64_t peak_memory() const override { return peak_; }
+
+ private:
+  // The device-wide high-water mark (total - free, so the CUDA context and cuBLASLt's own memory count too).
+  void note_peak() { peak_ = std::max(peak_, device_bytes_used()); }
+
+  Context ctx_;
+  DeviceInfo info_;
+  uint64_t peak_ = 0;
+};
+
+}  // namespace
+
+std::vector<DeviceInfo> list_cuda_devices(std::string* reason) {
+  int count = 0;
+  const cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess) {
+    cudaGetLastError();
+    if (reason) *reason = std::string("no usable CUDA driver or device: ") + cudaGetErrorString(err);
+    return {};
+  }
+  std::vector<DeviceInfo> out;
+  std::string skipped;
+  for (int i = 0; i < count; ++i) {
+    const cudaError_t image = cuda::kernel_image_available(i);
+    if (image != cudaSuccess) {
+      cudaGetLastError();
+      cudaDeviceProp prop{};
+      cudaGetDeviceProperties(&prop, i);
+      skipped += (skipped.empty() ? "" : "; ") + std::string("cuda:") + std::to_string(i) + " (" + prop.name +
+                 ", sm_" + std::to_string(prop.major) + std::to_string(prop.minor) +
+                 ") skipped: this build has no kernels for its architecture";
+      continue;
+    }
+    out.push_back(query_info(i));
+  }
+  if (reason) *reason = count == 0 ? "no CUDA device" : skipped;
+  return out;
+}
+
+std::unique_ptr<Device> open_cuda_device(int index) {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess || index < 0 || index >= count) {
+    cudaGetLastError();
+    throw Error(kErrInvalidArgument, "no CUDA device with index " + std::to_string(index));
+  }
+  return std::make_unique<CudaDevice>(index);
+}
+
+}  // namespace lgb

@@ -1,0 +1,43 @@
+// Rotary position embedding (mirrors cpu/rope.cc).
+//
+// The reference (apply_rotary_emb) works in float32 on pairs (x0, x1) = (x[2i], x[2i+1]) of each head with the
+// fp16 cos/sin tables: x0' = x0*c - x1*s, x1' = x1*c + x0*s, each product and sum a separate float32 op, then the
+// result is cast back to fp16. Position of row r = r % seq_len (start position 0).
+#include "cuda/ops.h"
+
+namespace lgb::cuda {
+namespace {
+
+// x: (rows, n_heads * head_dim), in place; cos, sin: (2 * seq_len, head_dim / 2).
+__global__ void rope_kernel(__half* __restrict__ x, int64_t rows, int64_t n_heads, int64_t half_dim,
+                            int64_t seq_len, const __half* __restrict__ cos, const __half* __restrict__ sin) {
+  const int64_t pairs_per_row = n_heads * half_dim;
+  const int64_t total = rows * pairs_per_row;
+  for (int64_t t = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; t < total;
+       t += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t row = t / pairs_per_row;
+    const int64_t i = t % half_dim;  // pair index within the head
+    const int64_t pos = row % seq_len;
+    const float c = __half2float(cos[pos * half_dim + i]);
+    const float s = __half2float(sin[pos * half_dim + i]);
+    __half* p = x + 2 * t;
+    const float x0 = __half2float(p[0]), x1 = __half2float(p[1]);
+    p[0] = __float2half_rn(__fsub_rn(__fmul_rn(x0, c), __fmul_rn(x1, s)));
+    p[1] = __float2half_rn(__fadd_rn(__fmul_rn(x1, c), __fmul_rn(x0, s)));
+  }
+}
+
+}  // namespace
+
+cudaError_t launch_rope(__half* x, int64_t rows, int64_t n_heads, int64_t head_dim, int64_t seq_len,
+                        const __half* cos, const __half* sin, cudaStream_t stream) {
+  const int64_t total = rows * n_heads * (head_dim / 2);
+  if (total <= 0) return cudaSuccess;
+  const int threads = 256;
+  const int64_t blocks = (total + threads - 1) / threads;
+  rope_kernel<<<static_cast<unsigned>(blocks < 65535 * 16 ? blocks : 65535 * 16), threads, 0, stream>>>(
+      x, rows, n_heads, head_dim / 2, seq_len, cos, sin);
+  return cudaGetLastError();
+}
+
+}  // namespace lgb::cuda
