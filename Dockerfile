@@ -42,7 +42,7 @@ COPY server ./server
 COPY worker ./worker
 COPY scripts ./scripts
 RUN npx cmake-js compile --directory addon --out build \
-      --CDLLAMA_GPU_CUDA=ON "--CDLLAMA_GPU_CUDA_ARCHS=${CUDA_ARCHS}" "--CDCMAKE_CUDA_ARCHITECTURES=${CUDA_ARCHS}" \
+      --CDLLAMA_GPU_CUDA=ON "--CDLLAMA_GPU_CUDA_ARCHS=${CUDA_ARCHS}" \
  && test -f build/Release/llama_gpu_bench.node
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund && rm -rf dist/*/test
 

@@ -198,12 +198,12 @@ export async function runDemo(o: Options): Promise<Record<string, unknown>> {
     const started = Date.now();
     const totals = await generate(`http://127.0.0.1:${workerPort}`, o, results);
     const seconds = (Date.now() - started) / 1000;
-    const served = autoscaler.reports.reduce((sum, r) => sum + Number(r.cur_perf ?? 0), 0);
     return { ok: true, backend: o.backend, params: DEMO_PARAMS, block_hash: BLOCK_HASH, public_key: PUBLIC_KEY,
       r_target: o.rTarget, batch_size: o.batchSize, seconds: Math.round(seconds * 10) / 10,
       nonces_computed: totals.computed, nonces_valid: totals.valid, valid_nonces_listed: totals.nonces,
       nonces_per_second: Math.round(totals.computed / seconds), result_lines: totals.lines, results,
-      logs, autoscaler_reports: autoscaler.reports.length, workload_served_reported: served };
+      logs, server_url: `http://127.0.0.1:${serverPort}`, worker_url: `http://127.0.0.1:${workerPort}`,
+      autoscaler_reports: autoscaler.reports.length };
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
     await Promise.all([...children.values()].map(stopChild));

@@ -1,9 +1,13 @@
 // The Dockerfile, checked without a Docker engine: parsed into stages and instructions, then every file it copies,
 // script it runs and port it promises is checked against the repository, and start_server.sh (its entry point)
 // is syntax-checked (and linted by shellcheck where installed).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 
 const ROOT = path.resolve(__dirname, '../../..');
@@ -86,6 +90,14 @@ function ignoredByDockerignore(rel: string, patterns: string[]): boolean {
     if (prefixes.some((p) => re.test(p))) ignored = !negate;
   }
   return ignored;
+}
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
 }
 
 const instructions = parseDockerfile(read('Dockerfile'));
@@ -185,4 +197,123 @@ t.test('start_server.sh is shellcheck-clean', { skip: shellcheck ? false : 'shel
   const r = spawnSync('shellcheck', ['-f', 'gcc', 'start_server.sh'], { cwd: ROOT, encoding: 'utf8' });
   t.equal(r.stdout, '', 'no findings');
   t.equal(r.status, 0);
+});
+
+// --- start_server.sh's behaviour, with the real CLI and stand-in Vast services (HTTP servers on loopback) ---
+
+interface Stub {
+  url: string;
+  seen: { method: string; url: string; body: string }[];
+  close: () => Promise<void>;
+}
+
+async function stub(answer: (url: string) => string): Promise<Stub> {
+  const seen: Stub['seen'] = [];
+  const srv = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', body });
+      res.end(answer(req.url ?? ''));
+    });
+  });
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as AddressInfo;
+  const close = (): Promise<void> =>
+    new Promise((resolve) => {
+      srv.closeAllConnections();
+      srv.close(() => resolve());
+    });
+  return { url: `http://127.0.0.1:${port}`, seen, close };
+}
+
+function startScript(env: Record<string, string>): ChildProcess & { output: () => string } {
+  const child = spawn('bash', [path.join(ROOT, 'start_server.sh')], {
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  return Object.assign(child, { output: () => output });
+}
+
+const exited = (child: ChildProcess): Promise<number | null> =>
+  child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+
+async function until(what: string, ok: () => boolean, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+t.test('start_server.sh rotates the model log, starts the server into it, and stops it on TERM', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgb-start-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const log = path.join(dir, 'model', 'server.log');
+  fs.mkdirSync(path.dirname(log));
+  fs.writeFileSync(log, 'stale: Application startup complete.\n');
+  const staleInode = fs.statSync(log).ino;
+  const port = await freePort();
+  const child = startScript({ MODEL_LOG: log, START_WORKER: 'false', HOST: '127.0.0.1', PORT: String(port),
+    ENGINE_BACKEND: 'cpu', ENGINE_THREADS: '1' });
+  t.teardown(() => child.kill('SIGKILL'));
+  const read = (): string => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '');
+  const started = (): boolean => fs.existsSync(`${log}.old`) && read().includes('Application startup complete.');
+  await until('the startup line', () => started() || child.exitCode !== null);
+  t.equal(child.exitCode, null, `still running (${child.output()})`);
+  t.notMatch(read(), /stale/, 'the new log starts empty of the previous boot');
+  t.equal(fs.readFileSync(`${log}.old`, 'utf8'), 'stale: Application startup complete.\n', 'the old log is kept');
+  t.not(fs.statSync(log).ino, staleInode, 'a new file (a tailer sees the inode change)');
+  const res = await fetch(`http://127.0.0.1:${port}/health`);
+  t.equal(res.status, 200);
+  child.kill('SIGTERM');
+  t.equal(await exited(child), 143, 'exits 128+TERM');
+  await t.rejects(fetch(`http://127.0.0.1:${port}/health`), 'the server is gone');
+});
+
+t.test('start_server.sh reports a certificate it cannot get to the autoscaler and exits 1', async (t) => {
+  const autoscaler = await stub(() => '{}');
+  t.teardown(autoscaler.close);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgb-start-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const child = startScript({ MODEL_LOG: path.join(dir, 'server.log'), START_WORKER: 'auto', SUPERVISOR_SKIP_PYWORKER: 'true',
+    USE_SSL: 'true', REPORT_ADDR: autoscaler.url, MASTER_TOKEN: 'tok', WORKER_SSL_CERT: path.join(dir, 'i.crt'),
+    WORKER_SSL_KEY: path.join(dir, 'i.key') });
+  t.equal(await exited(child), 1, child.output());
+  t.match(child.output(), /needs CONTAINER_ID/);
+  t.equal(autoscaler.seen.length, 1);
+  t.equal(autoscaler.seen[0].url, '/worker_status/');
+  t.same(JSON.parse(autoscaler.seen[0].body), { id: 0, mtoken: 'tok', version: '0',
+    error_msg: 'USE_SSL=true needs CONTAINER_ID to sign a certificate', url: '' });
+  t.notOk(fs.existsSync(path.join(dir, 'server.log')), 'nothing was started');
+});
+
+const openssl = spawnSync('openssl', ['version']).status === 0;
+t.test('start_server.sh has the instance CSR signed, keeps the certificate, then starts the worker', { skip: openssl ? false : 'the openssl command is not installed here' }, async (t) => {
+  const cert = '-----BEGIN CERTIFICATE-----\nc2lnbmVkIGJ5IHRoZSBzdGFuZC1pbg==\n-----END CERTIFICATE-----\n';
+  const console = await stub(() => cert);
+  const autoscaler = await stub(() => '{}');
+  t.teardown(console.close);
+  t.teardown(autoscaler.close);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgb-start-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const crt = path.join(dir, 'tls', 'instance.crt');
+  const key = path.join(dir, 'tls', 'instance.key');
+  // No PUBLIC_IPADDR: the worker cannot start and reports that to the autoscaler (its beacon), which shows it ran.
+  const child = startScript({ MODEL_LOG: path.join(dir, 'server.log'), START_WORKER: 'true', USE_SSL: 'true',
+    CONTAINER_ID: '4242', REPORT_ADDR: autoscaler.url, VAST_SIGN_CERT_URL: `${console.url}/api/v0/sign_cert/`,
+    WORKER_SSL_CERT: crt, WORKER_SSL_KEY: key, HOST: '127.0.0.1', PORT: String(await freePort()), ENGINE_BACKEND: 'cpu',
+    ENGINE_THREADS: '1' });
+  t.teardown(() => child.kill('SIGKILL'));
+  await until('the worker beacon', () => autoscaler.seen.length > 0 || child.exitCode !== null);
+  t.equal(console.seen[0]?.url, '/api/v0/sign_cert/?instance_id=4242');
+  t.match(console.seen[0]?.body, /^-----BEGIN CERTIFICATE REQUEST-----/);
+  t.equal(fs.readFileSync(crt, 'utf8'), cert, 'the signed certificate is stored');
+  t.equal(fs.statSync(key).mode & 0o077, 0, 'the key is private');
+  t.match(JSON.parse(autoscaler.seen[0]?.body ?? '{}').error_msg, /PUBLIC_IPADDR/, 'the worker ran, with USE_SSL');
+  child.kill('SIGTERM');
+  t.equal(await exited(child), 143);
 });

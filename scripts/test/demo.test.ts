@@ -1,0 +1,98 @@
+// `npm run demo`, run as a newcomer runs it (a child process, stderr not a terminal) with a short job: one JSON
+// summary on stdout, the results on disk agreeing with it, nothing on stderr, and no server left behind.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+
+const DEMO = path.resolve(__dirname, '../src/demo.js');
+
+function runDemo(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [DEMO, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGTERM'), 180_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function refused(url: string): Promise<boolean> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const s = net.connect(Number(port), hostname);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once('error', () => resolve(true));
+  });
+}
+
+interface Summary {
+  ok: boolean;
+  nonces_computed: number;
+  nonces_valid: number;
+  valid_nonces_listed: number;
+  nonces_per_second: number;
+  result_lines: number;
+  r_target: number;
+  public_key: string;
+  results: string;
+  logs: { server: string; worker: string };
+  server_url: string;
+  worker_url: string;
+  autoscaler_reports: number;
+}
+
+t.test('the demo computes nonces through the worker, prints one JSON summary and leaves no process', async (t) => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'lgb-demo-'));
+  t.teardown(() => fs.rmSync(out, { recursive: true, force: true }));
+  const r = await runDemo(['--seconds', '3', '--out', out]);
+  t.equal(r.code, 0, `exit 0 (stderr: ${r.stderr})`);
+  t.equal(r.stderr, '', 'no progress output when stderr is not a terminal');
+  const lines = r.stdout.trim().split('\n');
+  t.equal(lines.length, 1, 'stdout is one line');
+  const s = JSON.parse(lines[0]) as Summary;
+  t.equal(s.ok, true);
+  t.ok(s.nonces_computed > 0, `nonces computed: ${s.nonces_computed}`);
+  t.ok(s.nonces_valid > 0 && s.nonces_valid <= s.nonces_computed, `nonces valid: ${s.nonces_valid}`);
+  t.equal(s.valid_nonces_listed, s.nonces_valid, 'the lines list every valid nonce once');
+  t.ok(s.nonces_per_second > 0);
+  t.ok(s.autoscaler_reports > 0, 'the worker reported to the stand-in autoscaler');
+
+  t.ok(s.results.startsWith(out), 'results are written under --out');
+  const results = fs.readFileSync(s.results, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.equal(results.length, s.result_lines);
+  const seen = new Set<number>();
+  for (const line of results) {
+    t.equal(line.public_key, s.public_key);
+    const nonces = line.nonces as number[];
+    const dist = line.dist as number[];
+    t.equal(nonces.length, dist.length);
+    t.ok(dist.every((d) => d < s.r_target), 'every reported distance is under r_target');
+    for (const n of nonces) seen.add(n);
+  }
+  t.equal(seen.size, s.nonces_valid, 'no nonce is reported twice');
+  t.equal(results[results.length - 1].aggregated_total_computed, s.nonces_computed);
+
+  const serverLog = fs.readFileSync(s.logs.server, 'utf8');
+  t.equal(serverLog.split('Application startup complete.').length - 1, 1, 'the startup line is logged once');
+  t.ok(await refused(s.server_url), 'the model server is stopped');
+  t.ok(await refused(s.worker_url), 'the worker is stopped');
+});
+
+t.test('a bad flag exits 2 with the usage on stderr and nothing on stdout', async (t) => {
+  const r = await runDemo(['--seconds', 'soon']);
+  t.equal(r.code, 2);
+  t.equal(r.stdout, '');
+  t.match(r.stderr, /usage: npm run demo/);
+});
