@@ -46,4 +46,11 @@ std::shared_ptr<const HostModel> build_host_model(const std::string& block_hash,
 // sha256 (hex) of parameter i's fp16 little-endian bytes, without materialising anything larger than it.
 std::string weight_sha256(const HostModel& m, size_t i);
 
+// weight_sha256 of every parameter (named_parameters() order), hashed on `threads` threads (0 = all).
+std::vector<std::string> weight_sha256_all(const HostModel& m, int threads);
+
+// Where each parameter of `layout` sits in a pool of pool_size values (the key hashes are cheap: no pool needed).
+std::vector<ParamPlacement> place_params(const std::string& block_hash, const ParamLayout& layout,
+                                         int64_t pool_size);
+
 }  // namespace lgb

@@ -19,6 +19,8 @@ void nonce_permutation(const std::string& block_hash, const std::string& public_
 
 // get_rng(f"{block_hash}_target", 1).standard_normal((1, vocab)) / its numpy (pairwise) norm.
 std::vector<double> unit_target(const std::string& block_hash, int64_t vocab);
+// The same, also giving the norm it divided by.
+std::vector<double> unit_target(const std::string& block_hash, int64_t vocab, double* norm_out);
 
 // Inputs and permutations of a batch, generated on `threads` CPU threads (0 = all).
 struct BatchInputs {
