@@ -1,0 +1,89 @@
+// The model server as a Fastify app (model-server.md). buildApp() wires it without listening, so tests inject
+// or listen on a loopback port; server.ts owns the process. Bodies stay raw text until a route parses them, so
+// the wrappers are removed before validation and every error keeps the spec's {"error": "..."} shape.
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import underPressure from '@fastify/under-pressure';
+import type { ServerConfig } from './config.js';
+import { Health, type ServerContext } from './context.js';
+import type { ServerEngine } from './engine.js';
+import { errorBody, NotFound, UnderPressure } from './errors.js';
+import { Outbound } from './http/outbound.js';
+import { JobSlot } from './jobs/slot.js';
+import type { Logger } from './log.js';
+import { ServerMetrics } from './metrics.js';
+import { generateRoute } from './routes/generate.js';
+import { healthRoute } from './routes/health.js';
+import { metricsRoute } from './routes/metrics.js';
+import { pooledRoute } from './routes/pooled.js';
+import { warmupRoute } from './routes/warmup.js';
+
+export interface AppOptions {
+  engine: ServerEngine;
+  config: ServerConfig;
+  logger: Logger;
+  /** After a fatal device failure has been reported on its stream (server.ts exits non-zero when configured). */
+  onFatal?: () => void;
+}
+
+/** The routes and their shared state, as a plugin. */
+export const modelServer: FastifyPluginAsync<AppOptions> = async (app, opts) => {
+  const { engine, config } = opts;
+  const health = new Health(() => opts.onFatal?.());
+  const metrics = new ServerMetrics(engine, () => health.cudaBroken);
+  const ctx: ServerContext = {
+    engine,
+    config,
+    log: opts.logger,
+    slot: new JobSlot((kind, running) => metrics.jobState(kind, running)),
+    metrics,
+    http: new Outbound({
+      timeoutMs: config.httpTimeoutMs,
+      retryAttempts: config.httpRetryAttempts,
+      retryBaseMs: config.httpRetryBaseMs,
+    }),
+    health,
+  };
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const status = err.statusCode !== undefined && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status >= 500 && err.code !== 'ERR_BUSY' && err.code !== 'ERR_CUDA_BROKEN') request.log.error({ err }, 'request failed');
+    else request.log.info({ err }, 'request refused');
+    if (err.code === 'ERR_BUSY') void reply.header('retry-after', String(ctx.slot.retryAfterSeconds()));
+    return reply.code(status).send(errorBody(err));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send(errorBody(new NotFound(request.method, request.url)));
+  });
+  await app.register(underPressure, {
+    maxEventLoopDelay: config.maxEventLoopDelayMs,
+    pressureHandler: (_request, reply, type) => {
+      void reply.code(503).header('retry-after', '1').send(errorBody(new UnderPressure(type)));
+    },
+  });
+
+  healthRoute(app, ctx);
+  generateRoute(app, ctx);
+  warmupRoute(app, ctx);
+  pooledRoute(app, ctx);
+  metricsRoute(app, ctx);
+
+  // Before the listener closes: stop the running job and let it flush (pooled results, the last lines).
+  app.addHook('preClose', async () => {
+    await ctx.slot.close();
+  });
+  app.addHook('onClose', async () => {
+    await ctx.http.close();
+  });
+};
+
+// Not encapsulated (what fastify-plugin does): the parser, error and not-found handlers apply to the instance
+// the plugin is registered on, so the spec's error shape covers every route and 404.
+Object.assign(modelServer, { [Symbol.for('skip-override')]: true });
+
+export function buildApp(opts: AppOptions): FastifyInstance {
+  const app = Fastify({ loggerInstance: opts.logger as FastifyBaseLogger, bodyLimit: 1 << 20, forceCloseConnections: 'idle' });
+  void app.register(modelServer, opts);
+  return app;
+}

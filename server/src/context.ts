@@ -1,0 +1,38 @@
+// What every route and job shares: the engine, the configuration, the logger, the one-job slot, the metrics,
+// the outgoing HTTP client and the health state.
+import type { ServerConfig } from './config.js';
+import type { ServerEngine } from './engine.js';
+import type { Outbound } from './http/outbound.js';
+import type { JobSlot } from './jobs/slot.js';
+import type { Logger } from './log.js';
+import type { ServerMetrics } from './metrics.js';
+
+/** cuda_broken: set by a fatal device failure, and never cleared (a restart is the cure). */
+export class Health {
+  private broken = false;
+
+  constructor(private readonly onFatal: () => void) {}
+
+  get cudaBroken(): boolean {
+    return this.broken;
+  }
+
+  markBroken(): void {
+    this.broken = true;
+  }
+
+  /** The stream that reported the failure is flushed: the process may now exit (the app's onFatal decides). */
+  fatalReported(): void {
+    this.onFatal();
+  }
+}
+
+export interface ServerContext {
+  readonly engine: ServerEngine;
+  readonly config: ServerConfig;
+  readonly log: Logger;
+  readonly slot: JobSlot;
+  readonly metrics: ServerMetrics;
+  readonly http: Outbound;
+  readonly health: Health;
+}

@@ -1,0 +1,110 @@
+// A /generate job (also the second half of /warmup): nonces start_nonce, start_nonce+1, ... interleaved across
+// the devices until the job stops, one line per batch with at least one valid nonce (model-server.md).
+import type { ServerContext } from '../context.js';
+import { runDeviceLoops, type WorkSource } from './device-loops.js';
+import { InterleavedNonces, selectValid } from './nonces.js';
+
+export interface GenerationJob {
+  block_hash: string;
+  block_height: number;
+  public_key: string;
+  r_target: number;
+  start_nonce: number;
+}
+
+export interface GenerationTotals {
+  batches: number;
+  computed: number;
+  valid: number;
+}
+
+/** A /generate line: per-device counters, then the job-wide `aggregated_*` ones. */
+export interface GenerateLine {
+  worker_id: number;
+  public_key: string;
+  block_hash: string;
+  block_height: number;
+  nonces: number[];
+  dist: number[];
+  node_id: number;
+  batch_number: number;
+  batch_computed: number;
+  batch_valid: number;
+  total_computed: number;
+  total_valid: number;
+  elapsed_seconds: number;
+  next_nonce: number;
+  aggregated_batch_number: number;
+  aggregated_total_computed: number;
+  aggregated_total_valid: number;
+  n_workers: number;
+}
+
+export interface LineSink {
+  write(line: object): unknown;
+  drained(): Promise<void>;
+}
+
+/** Computes until `signal` aborts (deadline, disconnect, shutdown); `totals` counts every computed batch, emitted
+ *  or not. Device failures reject (the caller turns them into an error line). */
+export class Generation {
+  readonly totals: GenerationTotals = { batches: 0, computed: 0, valid: 0 };
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly job: GenerationJob,
+  ) {}
+
+  async run(sink: LineSink, signal: AbortSignal): Promise<GenerationTotals> {
+    const { job, ctx } = this;
+    const devices = ctx.engine.devices;
+    const nonces = new InterleavedNonces(job.start_nonce, Number.MAX_SAFE_INTEGER, devices.length);
+    const perDevice = devices.map(() => ({ computed: 0, valid: 0 }));
+    const source: WorkSource<null> = {
+      take: (w, count) => ({ publicKey: job.public_key, nonces: nonces.take(w, count), tag: null }),
+      waitForWork: async () => false, // only when the safe-integer range is exhausted
+    };
+    const started = Date.now();
+    await runDeviceLoops({
+      devices,
+      source,
+      maxBatch: ctx.config.maxBatchSize,
+      signal,
+      log: ctx.log,
+      onBatch: async ({ worker, device, work, dist, seconds }) => {
+        const valid = selectValid(work.nonces, dist, job.r_target);
+        const mine = perDevice[worker];
+        mine.computed += work.nonces.length;
+        mine.valid += valid.nonces.length;
+        this.totals.batches += 1;
+        this.totals.computed += work.nonces.length;
+        this.totals.valid += valid.nonces.length;
+        ctx.metrics.batch(device, work.nonces.length, valid.nonces.length, seconds);
+        if (valid.nonces.length === 0) return;
+        const line: GenerateLine = {
+          worker_id: worker,
+          public_key: job.public_key,
+          block_hash: job.block_hash,
+          block_height: job.block_height,
+          nonces: valid.nonces,
+          dist: valid.dist,
+          node_id: worker,
+          batch_number: this.totals.batches,
+          batch_computed: work.nonces.length,
+          batch_valid: valid.nonces.length,
+          total_computed: mine.computed,
+          total_valid: mine.valid,
+          elapsed_seconds: Math.floor((Date.now() - started) / 1000),
+          next_nonce: nonces.nextNonce(worker),
+          aggregated_batch_number: this.totals.batches,
+          aggregated_total_computed: this.totals.computed,
+          aggregated_total_valid: this.totals.valid,
+          n_workers: devices.length,
+        };
+        sink.write(line);
+        await sink.drained();
+      },
+    });
+    return this.totals;
+  }
+}

@@ -1,0 +1,79 @@
+// /warmup: announce readiness, poll the controller for the job's parameters, then generate and report
+// completion to the controller (model-server.md "POST /warmup"). Lines go out as they happen.
+import { unwrap, validators } from '../body.js';
+import type { ServerContext } from '../context.js';
+import type { NdjsonStream } from '../http/ndjson.js';
+import { sleep } from '../sleep.js';
+import { Generation } from './generation.js';
+import type { Lease } from './slot.js';
+import { loadModel, toModelParams } from './stream-job.js';
+
+export interface WarmupRequest {
+  callbackUrl: string;
+  jobId: string;
+}
+
+/** params once the controller has them; error when the poll itself failed. */
+interface PollAnswer {
+  params?: object;
+  error?: string;
+}
+
+/** One poll of GET {callback}/warmup/params: the params once the controller has them; anything else is "not yet". */
+async function pollParams(ctx: ServerContext, req: WarmupRequest, signal: AbortSignal): Promise<PollAnswer> {
+  const url = `${req.callbackUrl}/warmup/params?job_id=${encodeURIComponent(req.jobId)}`;
+  try {
+    const answer = (await ctx.http.json('GET', url, undefined, signal)) as { status?: unknown; params?: unknown } | null;
+    if (answer?.status !== 'ready') return {};
+    if (typeof answer.params !== 'object' || answer.params === null) return { error: 'status "ready" without params' };
+    return { params: answer.params };
+  } catch (err) {
+    if (signal.aborted) return {};
+    return { error: (err as Error).message };
+  }
+}
+
+export async function runWarmup(
+  ctx: ServerContext, stream: NdjsonStream, signal: AbortSignal, lease: Lease, req: WarmupRequest,
+): Promise<void> {
+  const { warmupMaxDurationMs, warmupPollIntervalMs, maxJobDurationMs } = ctx.config;
+  const started = Date.now();
+  const elapsed = () => Math.floor((Date.now() - started) / 1000);
+  stream.write({ status: 'warmup_ready', job_id: req.jobId });
+  for (let pollCount = 1; !signal.aborted; pollCount++) {
+    if (Date.now() - started >= warmupMaxDurationMs) {
+      ctx.log.info({ jobId: req.jobId, elapsed: elapsed() }, 'warmup: no params before the time limit');
+      stream.write({ status: 'warmup_timeout', elapsed: elapsed() });
+      return;
+    }
+    const answer = await pollParams(ctx, req, signal);
+    if (signal.aborted) return;
+    if (answer.params !== undefined) {
+      stream.write({ status: 'warmup_params_received', elapsed: elapsed() });
+      const job = validators.generate.validate(unwrap(answer.params));
+      await loadModel(ctx, job.block_hash, toModelParams(job.params));
+      const generation = new Generation(ctx, job);
+      try {
+        await generation.run(stream, AbortSignal.any([signal, AbortSignal.timeout(maxJobDurationMs)]));
+      } finally {
+        await notifyComplete(ctx, req, generation, lease.signal);
+      }
+      return;
+    }
+    const waiting = { status: 'warmup_waiting', poll_count: pollCount, elapsed: elapsed() };
+    stream.write(answer.error === undefined ? waiting : { ...waiting, last_error: answer.error });
+    await sleep(Math.min(warmupPollIntervalMs, Math.max(0, started + warmupMaxDurationMs - Date.now())), signal);
+  }
+}
+
+/** POST {callback}/warmup/complete with the job's totals (retried, unless the server is shutting down). */
+async function notifyComplete(ctx: ServerContext, req: WarmupRequest, generation: Generation, shutdown: AbortSignal) {
+  const { batches, computed, valid } = generation.totals;
+  const body = { job_id: req.jobId, total_batches: batches, total_computed: computed, total_valid: valid };
+  try {
+    await ctx.http.retry(() => ctx.http.json('POST', `${req.callbackUrl}/warmup/complete`, body), shutdown);
+    ctx.log.info(body, 'warmup: completion reported');
+  } catch (err) {
+    ctx.log.warn({ err, ...body }, 'warmup: could not report completion');
+  }
+}

@@ -1,0 +1,33 @@
+// POST /generate: validate, take the devices, build (or reuse) the model, then stream result lines.
+// Everything that can be the request's fault (fields, params, a model too large) is a plain 400 before the
+// stream starts; only a fatal device failure during the build is reported as a stream line, as the spec says.
+import type { FastifyInstance } from 'fastify';
+import { parseBody, validators } from '../body.js';
+import type { ServerContext } from '../context.js';
+import { isFatalDeviceError, InvalidParams } from '../errors.js';
+import { Generation } from '../jobs/generation.js';
+import { acquireDevices, isParamsFailure, loadModel, streamJob, toModelParams } from '../jobs/stream-job.js';
+
+export function generateRoute(app: FastifyInstance, ctx: ServerContext): void {
+  app.post('/generate', async (request, reply) => {
+    const body = validators.generate.validate(parseBody(request.body));
+    const params = toModelParams(body.params);
+    const lease = acquireDevices(ctx, 'generate', ctx.config.maxJobDurationMs);
+    let loadFailure: unknown;
+    try {
+      await loadModel(ctx, body.block_hash, params);
+    } catch (err) {
+      if (!isFatalDeviceError(err)) {
+        lease.release();
+        throw isParamsFailure(err) ? new InvalidParams(err.message) : err;
+      }
+      loadFailure = err;
+    }
+    request.log.info({ blockHeight: body.block_height, publicKey: body.public_key.slice(0, 16) }, 'generate');
+    await streamJob(ctx, reply, lease, async (stream, signal) => {
+      if (loadFailure) throw loadFailure;
+      const deadline = AbortSignal.any([signal, AbortSignal.timeout(ctx.config.maxJobDurationMs)]);
+      await new Generation(ctx, body).run(stream, deadline);
+    });
+  });
+}
