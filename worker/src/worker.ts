@@ -31,6 +31,8 @@ export interface WorkerHandle {
   readonly reporter: Reporter;
   readonly sessions: SessionStore;
   readonly fifo: FifoQueue;
+  /** The autoscaler's public key once fetched. */
+  pubkey(): KeyObject | undefined;
   close(): Promise<void>;
 }
 
@@ -135,7 +137,7 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Wo
       await Promise.all([client.close(), dispatcher.close()]);
     })());
 
-  return { port, httpPort, accounting, lifecycle, reporter, sessions, fifo, close };
+  return { port, httpPort, accounting, lifecycle, reporter, sessions, fifo, pubkey: () => pubkey, close };
 }
 
 async function mainServer(config: WorkerConfig, listener: RequestListener): Promise<Server> {
