@@ -66,3 +66,11 @@ else()
   message(STATUS "CUDA backend: off (LLAMA_GPU_CUDA=OFF)")
 endif()
 target_compile_definitions(${PROJECT_NAME} PRIVATE LGB_WITH_CUDA=${LGB_WITH_CUDA})
+
+# The forward's profile (addon/test/gpu/profile_forward.cu), built only on request: --target lgb_cuda_profile.
+if(TARGET lgb_cuda)
+  add_executable(lgb_cuda_profile EXCLUDE_FROM_ALL "${CMAKE_CURRENT_SOURCE_DIR}/test/gpu/profile_forward.cu")
+  set_target_properties(lgb_cuda_profile PROPERTIES CUDA_ARCHITECTURES "${LGB_CUDA_ARCHS}" CUDA_STANDARD 17)
+  target_include_directories(lgb_cuda_profile PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}/src")
+  target_link_libraries(lgb_cuda_profile PRIVATE lgb_cuda lgb_core CUDA::cudart_static)
+endif()

@@ -56,21 +56,87 @@ uint64_t Activations::bytes() const {
          b.bytes() + h_last.bytes() + logits.bytes() + perm.bytes() + dist.bytes();
 }
 
+OpTimer::~OpTimer() {
+  for (auto& s : spans_) {
+    cudaEventDestroy(s.start);
+    cudaEventDestroy(s.stop);
+  }
+  for (auto e : free_) cudaEventDestroy(e);
+}
+
+cudaEvent_t OpTimer::take() {
+  if (!free_.empty()) {
+    cudaEvent_t e = free_.back();
+    free_.pop_back();
+    return e;
+  }
+  cudaEvent_t e = nullptr;
+  LGB_CUDA(cudaEventCreate(&e));
+  return e;
+}
+
+void OpTimer::begin(const char* op, cudaStream_t stream) {
+  cudaEvent_t start = take(), stop = take();
+  spans_.push_back({op, start, stop});
+  LGB_CUDA(cudaEventRecord(start, stream));
+}
+
+// Runs in destructors: a failed record surfaces in collect() (elapsed time of an unrecorded event).
+void OpTimer::end(cudaStream_t stream) noexcept { cudaEventRecord(spans_.back().stop, stream); }
+
+std::vector<std::pair<std::string, double>> OpTimer::collect() {
+  std::vector<std::pair<std::string, double>> totals;
+  for (auto& s : spans_) {
+    float ms = 0;
+    LGB_CUDA(cudaEventElapsedTime(&ms, s.start, s.stop));
+    auto it = totals.begin();
+    while (it != totals.end() && it->first != s.op) ++it;
+    if (it == totals.end()) totals.emplace_back(s.op, ms);
+    else it->second += ms;
+    free_.push_back(s.start);
+    free_.push_back(s.stop);
+  }
+  spans_.clear();
+  return totals;
+}
+
 namespace {
+
+// Times one op when a timer is given (RAII: begin in the constructor, end in the destructor).
+class Span {
+ public:
+  Span(OpTimer* t, const char* op, cudaStream_t s) : t_(t), s_(s) {
+    if (t_) t_->begin(op, s_);
+  }
+  ~Span() {
+    if (t_) t_->end(s_);
+  }
+
+ private:
+  OpTimer* t_;
+  cudaStream_t s_;
+};
 
 // FFN on `rows` rows: out = W2ᵀ-proj(fp16(silu(x·W1ᵀ)) * (x·W3ᵀ)).
 void ffn(Gemm& gemm, const DeviceWeights& w, const LayerParamIndex& li, const Dims& d, Activations& act,
-         int64_t rows, cudaStream_t stream) {
-  gemm.matmul(act.x.get(), d.dim, w.weight(li.w1), d.dim, act.a.get(), d.ffn, rows, d.ffn, d.dim, stream);
-  gemm.matmul(act.x.get(), d.dim, w.weight(li.w3), d.dim, act.b.get(), d.ffn, rows, d.ffn, d.dim, stream);
-  LGB_CUDA(launch_swiglu(act.a.get(), act.b.get(), rows * d.ffn, stream));
+         int64_t rows, cudaStream_t stream, OpTimer* timer) {
+  {
+    Span span(timer, "gemm w1 w3", stream);
+    gemm.matmul(act.x.get(), d.dim, w.weight(li.w1), d.dim, act.a.get(), d.ffn, rows, d.ffn, d.dim, stream);
+    gemm.matmul(act.x.get(), d.dim, w.weight(li.w3), d.dim, act.b.get(), d.ffn, rows, d.ffn, d.dim, stream);
+  }
+  {
+    Span span(timer, "swiglu", stream);
+    LGB_CUDA(launch_swiglu(act.a.get(), act.b.get(), rows * d.ffn, stream));
+  }
+  Span span(timer, "gemm w2", stream);
   gemm.matmul(act.a.get(), d.ffn, w.weight(li.w2), d.ffn, act.o.get(), d.dim, rows, d.dim, d.ffn, stream);
 }
 
 }  // namespace
 
 void enqueue_forward(Gemm& gemm, const DeviceWeights& w, const ModelParams& p, const ParamLayout& layout,
-                     Activations& act, int64_t batch, cudaStream_t stream) {
+                     Activations& act, int64_t batch, cudaStream_t stream, OpTimer* timer) {
   if (batch < 1 || batch > act.max_batch) throw Error(kErrInternal, "forward batch outside the scratch capacity");
   const Dims d(p);
   const int64_t rows = batch * d.seq, hd = p.head_dim();
@@ -79,40 +145,62 @@ void enqueue_forward(Gemm& gemm, const DeviceWeights& w, const ModelParams& p, c
   const AttentionShape shape{batch, d.seq, p.n_heads, p.n_kv_heads, hd};
 
   // x = attention_norm_0(h)
-  LGB_CUDA(launch_add_rmsnorm(act.h.get(), nullptr, w.weight(layout.layers[0].attention_norm), act.x.get(), rows,
-                              d.dim, eps, stream));
+  {
+    Span span(timer, "add+rmsnorm", stream);
+    LGB_CUDA(launch_add_rmsnorm(act.h.get(), nullptr, w.weight(layout.layers[0].attention_norm), act.x.get(), rows,
+                                d.dim, eps, stream));
+  }
   for (int64_t l = 0; l < n_layers; ++l) {
     const LayerParamIndex& li = layout.layers[l];
     const bool last = l == n_layers - 1;
-    gemm.matmul(act.x.get(), d.dim, w.weight(li.wq), d.dim, act.q.get(), d.qdim, rows, d.qdim, d.dim, stream);
-    gemm.matmul(act.x.get(), d.dim, w.weight(li.wk), d.dim, act.k.get(), d.kvdim, rows, d.kvdim, d.dim, stream);
-    gemm.matmul(act.x.get(), d.dim, w.weight(li.wv), d.dim, act.v.get(), d.kvdim, rows, d.kvdim, d.dim, stream);
-    LGB_CUDA(launch_rope(act.q.get(), rows, p.n_heads, hd, d.seq, w.rope_cos(), w.rope_sin(), stream));
-    LGB_CUDA(launch_rope(act.k.get(), rows, p.n_kv_heads, hd, d.seq, w.rope_cos(), w.rope_sin(), stream));
-    LGB_CUDA(launch_attention(act.q.get(), act.k.get(), act.v.get(), act.att.get(), shape, last, stream));
+    {
+      Span span(timer, "gemm wq wk wv", stream);
+      gemm.matmul(act.x.get(), d.dim, w.weight(li.wq), d.dim, act.q.get(), d.qdim, rows, d.qdim, d.dim, stream);
+      gemm.matmul(act.x.get(), d.dim, w.weight(li.wk), d.dim, act.k.get(), d.kvdim, rows, d.kvdim, d.dim, stream);
+      gemm.matmul(act.x.get(), d.dim, w.weight(li.wv), d.dim, act.v.get(), d.kvdim, rows, d.kvdim, d.dim, stream);
+    }
+    {
+      Span span(timer, "rope", stream);
+      LGB_CUDA(launch_rope(act.q.get(), rows, p.n_heads, hd, d.seq, w.rope_cos(), w.rope_sin(), stream));
+      LGB_CUDA(launch_rope(act.k.get(), rows, p.n_kv_heads, hd, d.seq, w.rope_cos(), w.rope_sin(), stream));
+    }
+    {
+      Span span(timer, "attention", stream);
+      LGB_CUDA(launch_attention(act.q.get(), act.k.get(), act.v.get(), act.att.get(), shape, last, stream));
+    }
 
     if (!last) {
-      gemm.matmul(act.att.get(), d.qdim, w.weight(li.wo), d.qdim, act.o.get(), d.dim, rows, d.dim, d.qdim, stream);
-      // h += o; x = ffn_norm(h)
-      LGB_CUDA(launch_add_rmsnorm(act.h.get(), act.o.get(), w.weight(li.ffn_norm), act.x.get(), rows, d.dim, eps,
-                                  stream));
-      ffn(gemm, w, li, d, act, rows, stream);
+      {
+        Span span(timer, "gemm wo", stream);
+        gemm.matmul(act.att.get(), d.qdim, w.weight(li.wo), d.qdim, act.o.get(), d.dim, rows, d.dim, d.qdim,
+                    stream);
+      }
+      {
+        // h += o; x = ffn_norm(h)
+        Span span(timer, "add+rmsnorm", stream);
+        LGB_CUDA(launch_add_rmsnorm(act.h.get(), act.o.get(), w.weight(li.ffn_norm), act.x.get(), rows, d.dim, eps,
+                                    stream));
+      }
+      ffn(gemm, w, li, d, act, rows, stream, timer);
       // h += ffn; x = attention_norm_{l+1}(h)
+      Span span(timer, "add+rmsnorm", stream);
       LGB_CUDA(launch_add_rmsnorm(act.h.get(), act.o.get(), w.weight(layout.layers[l + 1].attention_norm),
                                   act.x.get(), rows, d.dim, eps, stream));
       continue;
     }
     // Last layer, last position only: att holds (batch, qdim).
+    Span span(timer, "last position (wo, ffn, norm, output)", stream);
     LGB_CUDA(launch_gather_rows(act.h.get(), d.seq, d.seq - 1, act.h_last.get(), batch, d.dim, stream));
     gemm.matmul(act.att.get(), d.qdim, w.weight(li.wo), d.qdim, act.o.get(), d.dim, batch, d.dim, d.qdim, stream);
     LGB_CUDA(launch_add_rmsnorm(act.h_last.get(), act.o.get(), w.weight(li.ffn_norm), act.x.get(), batch, d.dim,
                                 eps, stream));
-    ffn(gemm, w, li, d, act, batch, stream);
+    ffn(gemm, w, li, d, act, batch, stream, nullptr);
     LGB_CUDA(launch_add_rmsnorm(act.h_last.get(), act.o.get(), w.weight(layout.norm), act.x.get(), batch, d.dim,
                                 eps, stream));
     gemm.matmul(act.x.get(), d.dim, w.weight(layout.output), d.dim, act.logits.get(), act.logits_ld, batch, d.vocab,
                 d.dim, stream);
   }
+  Span span(timer, "distance", stream);
   LGB_CUDA(launch_distance(act.logits.get(), act.logits_ld, act.perm.get(), w.target(), d.vocab, batch,
                            act.dist.get(), stream));
 }

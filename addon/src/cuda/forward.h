@@ -5,6 +5,8 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "core/params.h"
 #include "cuda/buffer.h"
@@ -34,9 +36,32 @@ struct Activations {
   DeviceBuffer<double> dist;              // (batch)
 };
 
+// Optional per-op timing for profiling (addon/test/gpu/profile_forward.cu): CUDA events around each op of the
+// forward, summed per op name after the stream is synchronised. The product path passes no timer.
+class OpTimer {
+ public:
+  OpTimer() = default;
+  ~OpTimer();
+  OpTimer(const OpTimer&) = delete;
+  OpTimer& operator=(const OpTimer&) = delete;
+  void begin(const char* op, cudaStream_t stream);
+  void end(cudaStream_t stream) noexcept;
+  // Milliseconds per op name, in first-seen order; call after the stream finished. Clears the recorded spans.
+  std::vector<std::pair<std::string, double>> collect();
+
+ private:
+  struct Span {
+    std::string op;
+    cudaEvent_t start, stop;
+  };
+  std::vector<Span> spans_;
+  std::vector<cudaEvent_t> free_;
+  cudaEvent_t take();
+};
+
 // Enqueues the forward of `batch` nonces (inputs in act.h, permutations in act.perm) on `stream`; afterwards
 // act.dist holds each nonce's distance and act.logits its last-position logits.
 void enqueue_forward(Gemm& gemm, const DeviceWeights& w, const ModelParams& p, const ParamLayout& layout,
-                     Activations& act, int64_t batch, cudaStream_t stream);
+                     Activations& act, int64_t batch, cudaStream_t stream, OpTimer* timer = nullptr);
 
 }  // namespace lgb::cuda

@@ -1,0 +1,160 @@
+// Where the CUDA forward's time goes (for addon/src/cuda/NOTES.md): builds a model on the GPU, then for each batch
+// size times whole forwards with CUDA events (median of 3 after a warm-up) and one forward op by op (OpTimer).
+// Also times the w1 GEMM with its weight read from the aligned pool copy and from a separately allocated copy
+// (the "materialised weights" alternative) to show whether the aligned-copies mode costs GEMM speed.
+//
+//   lgb_cuda_profile [v1|v2] [batch ...]      one JSON object per line on stdout
+// Built only on request: cmake --build build --target lgb_cuda_profile (CUDA backend on).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "core/model.h"
+#include "core/nonce.h"
+#include "cuda/check.h"
+#include "cuda/forward.h"
+#include "cuda/ops.h"
+
+using namespace lgb;
+
+namespace {
+
+ModelParams preset(const std::string& name) {
+  ModelParams p;
+  p.vocab_size = 8196;
+  p.ffn_dim_multiplier = 10.0;
+  p.rope_theta = 10000.0;
+  if (name == "v1") {
+    p.dim = 1024, p.n_layers = 32, p.n_heads = 32, p.n_kv_heads = 32, p.multiple_of = 2048, p.seq_len = 128;
+  } else {
+    p.dim = 1792, p.n_layers = 64, p.n_heads = 64, p.n_kv_heads = 64, p.multiple_of = 8192, p.seq_len = 256;
+  }
+  return p;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// Milliseconds of `fn` enqueued on `stream`, median of `reps` after one warm-up.
+template <typename F>
+double time_ms(cudaStream_t stream, int reps, F fn) {
+  cudaEvent_t a, b;
+  LGB_CUDA(cudaEventCreate(&a));
+  LGB_CUDA(cudaEventCreate(&b));
+  fn();
+  std::vector<float> ms;
+  for (int i = 0; i < reps; ++i) {
+    LGB_CUDA(cudaEventRecord(a, stream));
+    fn();
+    LGB_CUDA(cudaEventRecord(b, stream));
+    LGB_CUDA(cudaEventSynchronize(b));
+    float t = 0;
+    LGB_CUDA(cudaEventElapsedTime(&t, a, b));
+    ms.push_back(t);
+  }
+  cudaEventDestroy(a);
+  cudaEventDestroy(b);
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const std::string name = argc > 1 ? argv[1] : "v2";
+    std::vector<int64_t> batches;
+    for (int i = 2; i < argc; ++i) batches.push_back(std::stoll(argv[i]));
+    if (batches.empty()) batches = {64};
+    const ModelParams p = preset(name);
+    const std::string block = "005C2E3978768692556A88912DD0C44BA49F87001C41E815C1C010AEF25EFF56";
+    const std::string key = "02b84b25628f800e36925811aa24aaf28c9f827333d2df990762b5c3a86eff7c9b";
+
+    auto t0 = std::chrono::steady_clock::now();
+    auto host = build_host_model(block, p, 0);
+    const double host_s = seconds_since(t0);
+    LGB_CUDA(cudaSetDevice(0));
+    cudaStream_t stream;
+    LGB_CUDA(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    t0 = std::chrono::steady_clock::now();
+    cuda::DeviceWeights weights(*host, stream);
+    const double upload_s = seconds_since(t0);
+    cuda::Gemm gemm(32u << 20);
+    std::printf("{\"what\":\"load\",\"params\":\"%s\",\"host_model_s\":%.3f,\"device_weights_s\":%.3f,"
+                "\"weight_bytes\":%llu}\n",
+                name.c_str(), host_s, upload_s, static_cast<unsigned long long>(weights.bytes()));
+    std::fflush(stdout);
+
+    // FLOPs per nonce as addon/lib/params.ts flopsPerNonce counts them (last-position shortcut).
+    const double flops_per_nonce = [&] {
+      const double d = p.dim, hd = p.head_dim(), h = p.ffn_hidden_dim(), s = p.seq_len, L = p.n_layers;
+      const double qkvo = d * (p.n_heads * hd) * 2 + d * (p.n_kv_heads * hd) * 2, ffn = 3 * d * h;
+      const double kv = d * (p.n_kv_heads * hd) * 2;
+      return (L - 1) * 2 * s * (qkvo + ffn) + 2 * s * kv + 2 * (qkvo - kv + ffn) + (L - 1) * 2 * s * s * d +
+             4 * s * d + 2 * p.vocab_size * d;
+    }();
+
+    for (int64_t batch : batches) {
+      cuda::Activations act(p, batch);
+      BatchInputs in;
+      std::vector<uint64_t> nonces(batch);
+      for (int64_t i = 0; i < batch; ++i) nonces[i] = i;
+      t0 = std::chrono::steady_clock::now();
+      make_batch_inputs(*host, key, nonces, 0, &in);
+      const double inputs_s = seconds_since(t0);
+      LGB_CUDA(cudaMemcpyAsync(act.h.get(), in.inputs.data(), in.inputs.size() * 2, cudaMemcpyHostToDevice, stream));
+      LGB_CUDA(cudaMemcpyAsync(act.perm.get(), in.permutations.data(), in.permutations.size() * 4,
+                               cudaMemcpyHostToDevice, stream));
+      // The forward overwrites h, so every timed run starts from the same uploaded inputs.
+      cuda::DeviceBuffer<__half> inputs(in.inputs.size());
+      LGB_CUDA(cudaMemcpyAsync(inputs.get(), act.h.get(), inputs.bytes(), cudaMemcpyDeviceToDevice, stream));
+      auto forward = [&](cuda::OpTimer* timer) {
+        LGB_CUDA(cudaMemcpyAsync(act.h.get(), inputs.get(), inputs.bytes(), cudaMemcpyDeviceToDevice, stream));
+        cuda::enqueue_forward(gemm, weights, p, host->layout, act, batch, stream, timer);
+      };
+      const double ms = time_ms(stream, 3, [&] { forward(nullptr); });
+      cuda::OpTimer timer;
+      forward(&timer);
+      LGB_CUDA(cudaStreamSynchronize(stream));
+      const auto ops = timer.collect();
+      double op_total = 0;
+      for (const auto& [op, t] : ops) op_total += t;
+      std::printf("{\"what\":\"forward\",\"params\":\"%s\",\"batch\":%lld,\"ms\":%.3f,\"nonces_per_s\":%.3f,"
+                  "\"tflops\":%.1f,\"inputs_cpu_s\":%.4f,\"ops_ms\":{",
+                  name.c_str(), static_cast<long long>(batch), ms, batch / (ms * 1e-3),
+                  flops_per_nonce * batch / (ms * 1e-3) / 1e12, inputs_s);
+      for (size_t i = 0; i < ops.size(); ++i)
+        std::printf("%s\"%s\":%.3f", i ? "," : "", ops[i].first.c_str(), ops[i].second);
+      std::printf("},\"ops_total_ms\":%.3f}\n", op_total);
+      std::fflush(stdout);
+
+      if (batch == batches.front()) {
+        // w1 GEMM: aligned pool copy vs a materialised (separately allocated) weight.
+        const auto& li = host->layout.layers[0];
+        const int64_t rows = batch * p.seq_len, ffn = p.ffn_hidden_dim();
+        cuda::DeviceBuffer<__half> own(static_cast<size_t>(ffn * p.dim));
+        LGB_CUDA(cudaMemcpyAsync(own.get(), weights.weight(li.w1), own.bytes(), cudaMemcpyDeviceToDevice, stream));
+        const double pool_ms = time_ms(stream, 5, [&] {
+          gemm.matmul(act.x.get(), p.dim, weights.weight(li.w1), p.dim, act.a.get(), ffn, rows, ffn, p.dim, stream);
+        });
+        const double own_ms = time_ms(stream, 5, [&] {
+          gemm.matmul(act.x.get(), p.dim, own.get(), p.dim, act.a.get(), ffn, rows, ffn, p.dim, stream);
+        });
+        const double f = 2.0 * rows * ffn * p.dim;
+        std::printf("{\"what\":\"w1_gemm\",\"rows\":%lld,\"pool_copy_ms\":%.4f,\"materialised_ms\":%.4f,"
+                    "\"pool_copy_tflops\":%.1f,\"materialised_tflops\":%.1f}\n",
+                    static_cast<long long>(rows), pool_ms, own_ms, f / (pool_ms * 1e-3) / 1e12,
+                    f / (own_ms * 1e-3) / 1e12);
+        std::fflush(stdout);
+      }
+    }
+    cudaStreamDestroy(stream);
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "lgb_cuda_profile: %s\n", e.what());
+    return 1;
+  }
+}
