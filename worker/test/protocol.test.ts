@@ -160,10 +160,10 @@ t.test('admission by wait time: queued behind a running /generate, or 429 past m
   await auto.waitFor(() => auto.lastStatus()?.num_requests_working === 0 && auto.lastStatus()?.cur_load === 0);
 });
 
-t.test('the interval counters: new_load = received - cancelled, cur_perf = served, reset after each report', async (t) => {
-  // Sum the interval fields of every report since the admission test started: each workload counted once.
+t.test('a report carries the interval counters (new_load = received - cancelled, cur_perf = served); failed sends keep them', async (t) => {
   await auto.waitFor(() => auto.lastStatus()?.num_requests_working === 0);
-  const n = auto.statuses.length;
+  auto.failReports = 1e9; // every report fails from now on: the counters must accumulate, not be lost
+  await new Promise((r) => setTimeout(r, 100));
   const x = ++reqnum;
   const ctl = new AbortController();
   const r = await request(`${w.url}/generate`, { method: 'POST', body: JSON.stringify(envelope(x, { batch_size: 300, hold: true })), signal: ctl.signal });
@@ -173,18 +173,16 @@ t.test('the interval counters: new_load = received - cancelled, cur_perf = serve
   await until(() => model.inFlight === 0);
   const ok = await post(`${w.url}/generate`, envelope(++reqnum, { batch_size: 40, lines: 1 }));
   t.equal(ok.status, 200);
-  await auto.waitFor(() => {
-    const later = auto.statuses.slice(n).map((s) => s.body as Record<string, number>);
-    return later.reduce((acc, s) => acc + s.cur_perf, 0) === 40;
-  }, 5000, 'served workload reported');
-  const later = auto.statuses.slice(n).map((s) => s.body as Record<string, number>);
-  const sum = (k: string) => later.reduce((acc, s) => acc + s[k], 0);
-  t.equal(sum('cur_perf'), 40, 'served: only the completed request');
-  // new_load per report is max(received - cancelled, 0): the cancelled 300 cancels its own receipt
-  // unless the two fell into different reports; either way the total is received minus cancelled.
-  t.ok(sum('new_load') === 40 || sum('new_load') === 340, `new_load total ${sum('new_load')}`);
-  t.ok(later.every((s) => s.rej_load === 0));
-  t.equal(auto.lastStatus()!.num_requests_recieved, reqnum, 'num_requests_recieved counts every distinct reqnum, cumulatively');
+  await until(() => w.handle.accounting.workingCount() === 0);
+  t.same(w.handle.accounting.interval, { served: 40, received: 340, cancelled: 300, errored: 0, rejected: 0 });
+  await new Promise((r) => setTimeout(r, 100)); // let attempts already in flight fail
+  const n = auto.statuses.length;
+  auto.failReports = 0;
+  await auto.waitFor(() => auto.statuses.length > n);
+  t.match(auto.statuses[n].body, { new_load: 40, cur_perf: 40, rej_load: 0, cur_load: 0, num_requests_working: 0 });
+  t.equal(auto.statuses[n].body.num_requests_recieved, reqnum, 'num_requests_recieved counts every distinct reqnum, cumulatively');
+  await until(() => w.handle.accounting.interval.received === 0);
+  t.same(w.handle.accounting.interval, { served: 0, received: 0, cancelled: 0, errored: 0, rejected: 0 }, 'reset after the send');
 });
 
 t.test('a queued request whose client leaves is cancelled and never reaches the model server', async (t) => {

@@ -47,7 +47,7 @@ export class FakeModel {
   }
 
   private handle(req: IncomingMessage, res: ServerResponse, text: string): void {
-    let body: unknown = undefined;
+    let body: unknown;
     try {
       body = text === '' ? undefined : JSON.parse(text);
     } catch {
