@@ -310,6 +310,24 @@ void InitTesting(Napi::Env env, Napi::Object exports) {
     return U16(info.Env(), v);
   });
 
+  // zigguratTables(): the compiled-in tables (ki as hex strings), to compare with numpy's data.
+  def("zigguratTables", [](const Napi::CallbackInfo& info) -> Napi::Value {
+    Napi::Env env = info.Env();
+    Napi::Array ki = Napi::Array::New(env, 256);
+    for (uint32_t i = 0; i < 256; ++i) {
+      char b[24];
+      std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(lgb::kZigKi[i]));
+      ki.Set(i, b);
+    }
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("ki", ki);
+    o.Set("wi", F64(env, std::vector<double>(lgb::kZigWi, lgb::kZigWi + 256)));
+    o.Set("fi", F64(env, std::vector<double>(lgb::kZigFi, lgb::kZigFi + 256)));
+    o.Set("r", Napi::Number::New(env, lgb::kZigguratR));
+    o.Set("invR", Napi::Number::New(env, lgb::kZigguratInvR));
+    return o;
+  });
+
   // --- conversions (rng.md §7) ---
   def("f16Numpy", [](const Napi::CallbackInfo& info) -> Napi::Value {
     const std::vector<double> d = VecArg<double>(info, 0);

@@ -20,7 +20,7 @@ constexpr int64_t kMaxTotal = int64_t{1} << 53;   // pool_size = int(total * 0.0
 }
 
 void check_int(const char* field, int64_t v, int64_t max) {
-  if (v <= 0) fail(field, "must be a positive integer (got " + std::to_string(v) + ")");
+  if (v <= 0) fail(field, "must be positive (got " + std::to_string(v) + ")");
   if (v > max) fail(field, "must be at most " + std::to_string(max) + " (got " + std::to_string(v) + ")");
 }
 
@@ -53,13 +53,11 @@ void validate(const ModelParams& p) {
   check_positive("norm_eps", p.norm_eps);
   check_positive("rope_theta", p.rope_theta);
   if (p.dim % p.n_heads != 0)
-    fail("dim", "must be divisible by n_heads (" + std::to_string(p.dim) + " % " + std::to_string(p.n_heads) +
-                    " != 0)");
+    fail("dim", "must be divisible by n_heads (" + std::to_string(p.n_heads) + ")");
   if (p.n_heads % p.n_kv_heads != 0)
-    fail("n_heads", "must be divisible by n_kv_heads (" + std::to_string(p.n_heads) + " % " +
-                        std::to_string(p.n_kv_heads) + " != 0)");
+    fail("n_heads", "must be divisible by n_kv_heads (" + std::to_string(p.n_kv_heads) + ")");
   if (p.head_dim() % 2 != 0)
-    fail("dim", "dim / n_heads = " + std::to_string(p.head_dim()) + " must be even (RoPE rotates pairs)");
+    fail("dim", "dim / n_heads (head_dim) must be even for RoPE (got " + std::to_string(p.head_dim()) + ")");
   // The unrounded FFN width must be representable before rounding up to multiple_of.
   if (!(p.ffn_dim_multiplier * std::trunc(static_cast<double>(8 * p.dim) / 3.0) < static_cast<double>(kMaxFfn)))
     fail("ffn_dim_multiplier", "gives an FFN width above 2^31");
