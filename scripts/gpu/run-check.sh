@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# THERE: build, the GPU correctness check (golden + CPU agreement), then the V1 and V2 benchmarks.
+# THERE: build; each kernel against the CPU; the golden check; the forward's profile; the V2 and V1 benchmarks;
+# then CUDA against the CPU backend (the slowest part, last). Eight files come back in $OUT.
 # Usage (device tool): bash scripts/gpu/run-check.sh   with carry [".gpu", "dist"]
 source "$(dirname "$0")/common.sh"
-t0=$(date +%s)
-$NODE dist/addon/test/gpu/gpu-check.js --json "$OUT/gpu-check.json" > /dev/null 2> "$OUT/gpu-check.log"
-echo "gpu-check: exit $? in $(( $(date +%s) - t0 )) s"; grep -E "ok  |FAIL|error|passed" "$OUT/gpu-check.log"
-for p in v1 v2; do
-  t0=$(date +%s)
-  timeout 200 $NODE dist/scripts/src/cli.js bench --backend cuda --params $p --seconds ${SECONDS_PER_RUN:-8} \
-    --runs 3 --json > "$OUT/bench-$p.json" 2> "$OUT/bench-$p.log"
-  echo "bench $p: exit $? in $(( $(date +%s) - t0 )) s"; grep -v "^run " "$OUT/bench-$p.log" | tail -8
+step kernel-check 60 build/lgb_cuda_kernel_check > "$OUT/kernel-check.json"; grep -v '"ok":true' "$OUT/kernel-check.json"
+step gpu-check-golden 150 $NODE dist/addon/test/gpu/gpu-check.js --golden-only --json "$OUT/gpu-check-golden.json" >/dev/null
+grep -E "gpu-check: (ok|FAIL|error|skipped)" "$LOG"
+step profile 120 bash -c "build/lgb_cuda_profile v2 32 64 128 && build/lgb_cuda_profile v1 64 128 256" > "$OUT/profile.json"
+cat "$OUT/profile.json" | cut -c1-400
+for p in v2 v1; do
+  step bench-$p 100 $NODE dist/scripts/src/cli.js bench --backend cuda --params $p --seconds 5 --runs 3 --json \
+    > "$OUT/bench-$p.json"
+  grep -A4 "^preset $p" "$LOG" | tail -4
 done
+step gpu-check-cpu 200 $NODE dist/addon/test/gpu/gpu-check.js --cpu-only --json "$OUT/gpu-check-cpu.json" >/dev/null
+grep -E "gpu-check: (ok|FAIL|error)" "$LOG" | tail -3

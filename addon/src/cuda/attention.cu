@@ -28,8 +28,9 @@ __global__ void attention_kernel(const __half* __restrict__ q, const __half* __r
   __half2* vs = ks + seq * half_hd;                 // (seq, hd/2)
   float* warp_base = reinterpret_cast<float*>(vs + seq * half_hd);
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  float* qrow = warp_base + warp * (hd + seq);  // (hd)
-  float* sc = qrow + hd;                         // (seq) scores, then probabilities
+  const int64_t rows_floats = (hd + seq + 1) / 2 * 2;  // even: the float2 partials after it stay 8-byte aligned
+  float* qrow = warp_base + warp * (rows_floats + 64);  // (hd)
+  float* sc = qrow + hd;                                 // (seq) scores, then probabilities
 
   const __half2* k2 = reinterpret_cast<const __half2*>(k);
   const __half2* v2 = reinterpret_cast<const __half2*>(v);
@@ -71,15 +72,35 @@ __global__ void attention_kernel(const __half* __restrict__ q, const __half* __r
     for (int64_t j = lane; j <= i; j += 32) sc[j] = __half2float(__float2half_rn(__fdiv_rn(sc[j], sum)));
     __syncwarp();
 
+    // o = p·v: lane (g, d2) sums keys j = g, g + groups, ... of output pair d2; the groups' partials meet in
+    // shared memory (head_dim 28 gives 2 groups of 14 lanes; head_dim >= 64 one group looping over d2).
     __half* oi = last_only ? out + b * q_stride + head * hd : out + (b * seq + i) * q_stride + head * hd;
-    for (int64_t d2 = lane; d2 < half_hd; d2 += 32) {
+    const int64_t groups = half_hd >= 32 ? 1 : 32 / half_hd;
+    const int64_t g = lane / (groups > 1 ? half_hd : 32);
+    float2* part = reinterpret_cast<float2*>(qrow + rows_floats);  // (32) per warp
+    for (int64_t d2 = lane % (groups > 1 ? half_hd : 32); d2 < half_hd && g < groups; d2 += 32) {
       float a0 = 0.f, a1 = 0.f;
-      for (int64_t j = 0; j <= i; ++j) {
+      for (int64_t j = g; j <= i; j += groups) {
         const float2 vf = __half22float2(vs[j * half_hd + d2]);
         a0 = fmaf(sc[j], vf.x, a0);
         a1 = fmaf(sc[j], vf.y, a1);
       }
-      reinterpret_cast<__half2*>(oi)[d2] = __floats2half2_rn(a0, a1);
+      if (groups == 1) {
+        reinterpret_cast<__half2*>(oi)[d2] = __floats2half2_rn(a0, a1);
+      } else {
+        part[lane] = make_float2(a0, a1);
+      }
+    }
+    if (groups > 1) {
+      __syncwarp();
+      if (lane < half_hd) {
+        float2 acc = part[lane];
+        for (int64_t k = 1; k < groups; ++k) {
+          acc.x += part[k * half_hd + lane].x;
+          acc.y += part[k * half_hd + lane].y;
+        }
+        reinterpret_cast<__half2*>(oi)[lane] = __floats2half2_rn(acc.x, acc.y);
+      }
     }
     __syncwarp();
   }
@@ -89,7 +110,7 @@ __global__ void attention_kernel(const __half* __restrict__ q, const __half* __r
 
 size_t attention_smem_bytes(const AttentionShape& s) {
   const size_t kv = 2 * static_cast<size_t>(s.seq) * s.head_dim * sizeof(__half);
-  const size_t per_warp = static_cast<size_t>(s.head_dim + s.seq) * sizeof(float);
+  const size_t per_warp = static_cast<size_t>((s.head_dim + s.seq + 1) / 2 * 2 + 64) * sizeof(float);
   return kv + kWarps * per_warp;
 }
 

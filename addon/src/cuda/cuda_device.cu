@@ -78,15 +78,20 @@ class CudaDevice final : public Device {
     const int64_t fit = static_cast<int64_t>((free_b - weight_bytes - reserve) / per_nonce);
     const int64_t batch = std::max<int64_t>(1, std::min(fit, std::max<int64_t>(1, kTargetRows / p.seq_len)));
 
-    ctx_.weights = std::make_unique<DeviceWeights>(*model, ctx_.stream());
-    ctx_.act = std::make_unique<Activations>(p, batch);
-    const size_t in_count = static_cast<size_t>(batch * p.seq_len * p.dim);
-    for (int s = 0; s < 2; ++s) {
-      ctx_.inputs[s] = cuda::PinnedBuffer<uint16_t>(in_count);
-      ctx_.perms[s] = cuda::PinnedBuffer<int32_t>(static_cast<size_t>(batch * p.vocab_size));
+    try {
+      ctx_.weights = std::make_unique<DeviceWeights>(*model, ctx_.stream());
+      ctx_.act = std::make_unique<Activations>(p, batch);
+      const size_t in_count = static_cast<size_t>(batch * p.seq_len * p.dim);
+      for (int s = 0; s < 2; ++s) {
+        ctx_.inputs[s] = cuda::PinnedBuffer<uint16_t>(in_count);
+        ctx_.perms[s] = cuda::PinnedBuffer<int32_t>(static_cast<size_t>(batch * p.vocab_size));
+      }
+      ctx_.dist = cuda::PinnedBuffer<double>(static_cast<size_t>(batch));
+      ctx_.logits = cuda::PinnedBuffer<uint16_t>(static_cast<size_t>(batch * ctx_.act->logits_ld));
+    } catch (...) {
+      ctx_.release_model();  // nothing half-loaded stays on the device
+      throw;
     }
-    ctx_.dist = cuda::PinnedBuffer<double>(static_cast<size_t>(batch));
-    ctx_.logits = cuda::PinnedBuffer<uint16_t>(static_cast<size_t>(batch * ctx_.act->logits_ld));
     ctx_.host = std::move(model);
     note_peak();
 

@@ -144,8 +144,8 @@ async function main(): Promise<number> {
   const cuda = await Engine.open({ backend: 'cuda', devices: [device.index] });
   const checks: Check[] = [];
   try {
-    checks.push(...(await goldenChecks(cuda)));
-    if (!args.includes('--skip-cpu')) checks.push(...(await cpuChecks(cuda)));
+    if (!args.includes('--cpu-only')) checks.push(...(await goldenChecks(cuda)));
+    if (!args.includes('--golden-only')) checks.push(...(await cpuChecks(cuda)));
   } finally {
     await cuda.close();
   }
