@@ -1,0 +1,201 @@
+// GEMM y = round_fp16(x · Wᵀ) (see gemm.h for the contract). BLIS-style: x is packed into 6-row panels once; each
+// worker owns a contiguous range of 16-column panels of W, converts (F16C) and transposes a kc x 16 block of W at a
+// time into float32, and runs the 6x16 register kernel over every row panel, accumulating in a per-worker block
+// that stays in cache until the last k block, where it is rounded to fp16 and stored.
+#include "cpu/gemm.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "cpu/fp16.h"
+
+namespace lgb {
+namespace cpu {
+namespace {
+
+constexpr int64_t kMR = 6;    // rows per register tile
+constexpr int64_t kNR = 16;   // columns per register tile (two 8-float vectors)
+constexpr int64_t kKC = 256;  // k block: one W panel block (kKC x 16 floats = 16 KiB) stays in L1
+constexpr int64_t kNG = 4;    // W panels a worker converts per k block and reuses across all row panels
+
+// ---- kernels -------------------------------------------------------------------------------------------------
+
+// c (6, 16) [ldc] (=|+=) a (kc, 6) · b (kc, 16), one fma chain per element, k ascending.
+void kernel_scalar(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {
+  float acc[kMR][kNR];
+  for (int64_t i = 0; i < kMR; ++i)
+    for (int64_t j = 0; j < kNR; ++j) acc[i][j] = accumulate ? c[i * ldc + j] : 0.0f;
+  for (int64_t k = 0; k < kc; ++k, a += kMR, b += kNR)
+    for (int64_t i = 0; i < kMR; ++i)
+      for (int64_t j = 0; j < kNR; ++j) acc[i][j] = std::fma(a[i], b[j], acc[i][j]);
+  for (int64_t i = 0; i < kMR; ++i)
+    for (int64_t j = 0; j < kNR; ++j) c[i * ldc + j] = acc[i][j];
+}
+
+__attribute__((target("avx2,fma"))) void kernel_avx2(int64_t kc, const float* a, const float* b, float* c,
+                                                      int64_t ldc, bool accumulate) {
+  __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+  if (accumulate) {
+    c00 = _mm256_loadu_ps(c + 0 * ldc), c01 = _mm256_loadu_ps(c + 0 * ldc + 8);
+    c10 = _mm256_loadu_ps(c + 1 * ldc), c11 = _mm256_loadu_ps(c + 1 * ldc + 8);
+    c20 = _mm256_loadu_ps(c + 2 * ldc), c21 = _mm256_loadu_ps(c + 2 * ldc + 8);
+    c30 = _mm256_loadu_ps(c + 3 * ldc), c31 = _mm256_loadu_ps(c + 3 * ldc + 8);
+    c40 = _mm256_loadu_ps(c + 4 * ldc), c41 = _mm256_loadu_ps(c + 4 * ldc + 8);
+    c50 = _mm256_loadu_ps(c + 5 * ldc), c51 = _mm256_loadu_ps(c + 5 * ldc + 8);
+  } else {
+    c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = _mm256_setzero_ps();
+  }
+  for (int64_t k = 0; k < kc; ++k, a += kMR, b += kNR) {
+    __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+    __m256 x = _mm256_broadcast_ss(a + 0);
+    c00 = _mm256_fmadd_ps(x, b0, c00), c01 = _mm256_fmadd_ps(x, b1, c01);
+    x = _mm256_broadcast_ss(a + 1);
+    c10 = _mm256_fmadd_ps(x, b0, c10), c11 = _mm256_fmadd_ps(x, b1, c11);
+    x = _mm256_broadcast_ss(a + 2);
+    c20 = _mm256_fmadd_ps(x, b0, c20), c21 = _mm256_fmadd_ps(x, b1, c21);
+    x = _mm256_broadcast_ss(a + 3);
+    c30 = _mm256_fmadd_ps(x, b0, c30), c31 = _mm256_fmadd_ps(x, b1, c31);
+    x = _mm256_broadcast_ss(a + 4);
+    c40 = _mm256_fmadd_ps(x, b0, c40), c41 = _mm256_fmadd_ps(x, b1, c41);
+    x = _mm256_broadcast_ss(a + 5);
+    c50 = _mm256_fmadd_ps(x, b0, c50), c51 = _mm256_fmadd_ps(x, b1, c51);
+  }
+  _mm256_storeu_ps(c + 0 * ldc, c00), _mm256_storeu_ps(c + 0 * ldc + 8, c01);
+  _mm256_storeu_ps(c + 1 * ldc, c10), _mm256_storeu_ps(c + 1 * ldc + 8, c11);
+  _mm256_storeu_ps(c + 2 * ldc, c20), _mm256_storeu_ps(c + 2 * ldc + 8, c21);
+  _mm256_storeu_ps(c + 3 * ldc, c30), _mm256_storeu_ps(c + 3 * ldc + 8, c31);
+  _mm256_storeu_ps(c + 4 * ldc, c40), _mm256_storeu_ps(c + 4 * ldc + 8, c41);
+  _mm256_storeu_ps(c + 5 * ldc, c50), _mm256_storeu_ps(c + 5 * ldc + 8, c51);
+}
+
+// ---- packing W -----------------------------------------------------------------------------------------------
+
+// b (kc, 16) = float(W[n0 + j][k0 + k]) for j < 16 (zero for n0 + j >= n).
+void pack_w_scalar(const uint16_t* w, int64_t n, int64_t K, int64_t n0, int64_t k0, int64_t kc, float* b) {
+  for (int64_t j = 0; j < kNR; ++j) {
+    const uint16_t* row = w + (n0 + j) * K + k0;
+    bool live = n0 + j < n;
+    for (int64_t k = 0; k < kc; ++k) b[k * kNR + j] = live ? half_to_float(row[k]) : 0.0f;
+  }
+}
+
+// In-register 8x8 transpose: r[i] holds row i; afterwards r[k] holds column k.
+__attribute__((target("avx2"))) inline void transpose8(__m256 r[8]) {
+  __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  r[0] = _mm256_permute2f128_ps(s0, s4, 0x20), r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+  r[2] = _mm256_permute2f128_ps(s2, s6, 0x20), r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+  r[4] = _mm256_permute2f128_ps(s0, s4, 0x31), r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+  r[6] = _mm256_permute2f128_ps(s2, s6, 0x31), r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+__attribute__((target("avx2,f16c"))) void pack_w_f16c(const uint16_t* w, int64_t n, int64_t K, int64_t n0,
+                                                       int64_t k0, int64_t kc, float* b) {
+  int64_t k = 0;
+  for (; k + 8 <= kc; k += 8) {
+    for (int64_t half = 0; half < 2; ++half) {
+      __m256 r[8];
+      for (int64_t j = 0; j < 8; ++j) {
+        int64_t row = n0 + half * 8 + j;
+        r[j] = row < n ? _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + row * K + k0 + k)))
+                       : _mm256_setzero_ps();
+      }
+      transpose8(r);
+      for (int64_t kk = 0; kk < 8; ++kk) _mm256_store_ps(b + (k + kk) * kNR + half * 8, r[kk]);
+    }
+  }
+  for (; k < kc; ++k)
+    for (int64_t j = 0; j < kNR; ++j)
+      b[k * kNR + j] = n0 + j < n ? half_to_float(w[(n0 + j) * K + k0 + k]) : 0.0f;
+}
+
+struct Kernels {
+  void (*kernel)(int64_t, const float*, const float*, float*, int64_t, bool);
+  void (*pack_w)(const uint16_t*, int64_t, int64_t, int64_t, int64_t, int64_t, float*);
+};
+
+Kernels select_kernels() {
+  if (have_avx2_fma_f16c()) return {kernel_avx2, pack_w_f16c};
+  return {kernel_scalar, pack_w_scalar};
+}
+
+}  // namespace
+
+uint64_t GemmScratch::bytes() const {
+  uint64_t total = 0;
+  for (const auto& b : b_panels) total += b.bytes();
+  for (const auto& b : acc) total += b.bytes();
+  return total;
+}
+
+void pack_rows(Workers& workers, const float* x, int64_t ldx, int64_t rows, int64_t k, PackedRows* out) {
+  out->rows = rows;
+  out->k = k;
+  out->panels = (rows + kMR - 1) / kMR;
+  float* dst = out->data.reserve(out->panels * k * kMR);
+  workers.run(out->panels, [&](int64_t p0, int64_t p1, int) {
+    for (int64_t p = p0; p < p1; ++p) {
+      float* panel = dst + p * k * kMR;
+      for (int64_t i = 0; i < kMR; ++i) {
+        int64_t r = p * kMR + i;
+        if (r < rows) {
+          const float* src = x + r * ldx;
+          for (int64_t kk = 0; kk < k; ++kk) panel[kk * kMR + i] = src[kk];
+        } else {
+          for (int64_t kk = 0; kk < k; ++kk) panel[kk * kMR + i] = 0.0f;
+        }
+      }
+    }
+  });
+}
+
+void gemm_fp16w(Workers& workers, GemmScratch& scratch, const PackedRows& x, const uint16_t* w, int64_t n,
+                float* y, int64_t ldy) {
+  static const Kernels kernels = select_kernels();
+  const int64_t K = x.k, M = x.rows, panels_m = x.panels;
+  const int64_t panels_n = (n + kNR - 1) / kNR;
+  const int64_t ldc = kNG * kNR;
+  if (static_cast<int>(scratch.b_panels.size()) < workers.size()) {
+    scratch.b_panels.resize(workers.size());
+    scratch.acc.resize(workers.size());
+  }
+  // Reserve on this thread so an allocation failure surfaces here.
+  for (int wi = 0; wi < workers.size(); ++wi) {
+    scratch.b_panels[wi].reserve(kNG * kKC * kNR);
+    scratch.acc[wi].reserve(panels_m * kMR * ldc);
+  }
+  workers.run(panels_n, [&](int64_t q0, int64_t q1, int wi) {
+    float* bp = scratch.b_panels[wi].data();
+    float* acc = scratch.acc[wi].data();
+    for (int64_t g = q0; g < q1; g += kNG) {
+      const int64_t ng = std::min(kNG, q1 - g);
+      for (int64_t k0 = 0; k0 < K; k0 += kKC) {
+        const int64_t kc = std::min(kKC, K - k0);
+        for (int64_t j = 0; j < ng; ++j) kernels.pack_w(w, n, K, (g + j) * kNR, k0, kc, bp + j * kKC * kNR);
+        for (int64_t i = 0; i < panels_m; ++i) {
+          const float* a = x.data.data() + i * K * kMR + k0 * kMR;
+          for (int64_t j = 0; j < ng; ++j)
+            kernels.kernel(kc, a, bp + j * kKC * kNR, acc + i * kMR * ldc + j * kNR, ldc, k0 > 0);
+        }
+      }
+      const int64_t c0 = g * kNR, c1 = std::min(n, (g + ng) * kNR);
+      for (int64_t m = 0; m < M; ++m) {
+        float* out = y + m * ldy + c0;
+        std::memcpy(out, acc + m * ldc, (c1 - c0) * sizeof(float));
+        round_fp16_inplace(out, c1 - c0);
+      }
+    }
+  });
+}
+
+}  // namespace cpu
+}  // namespace lgb

@@ -1,0 +1,39 @@
+// The one GEMM of the CPU forward: y = round_fp16(x · Wᵀ) with fp16 weights and float32 accumulation.
+//
+//   x (M, K)  float32 activations (fp16-representable values), packed once by pack_rows()
+//   W (N, K)  fp16 bits, row-major (a linear layer's weight, possibly a slice of the pool: any 2-byte alignment)
+//   y (M, N)  float32, every element rounded to fp16 once
+//
+// Summation order (the determinism contract): y[m][n] = fp16(c_K) with c_0 = 0, c_{k+1} = fma(x[m][k], W[n][k], c_k),
+// k ascending. Blocking, threads and the other rows of the batch never change it, so a nonce's result does not
+// depend on its batch. The AVX2 kernel (6x16 register tile, F16C weight conversion into packed float32 panels) and
+// the portable scalar kernel compute the same chain with the same fused multiply-adds, so they agree bit for bit.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "cpu/buffer.h"
+#include "cpu/workers.h"
+
+namespace lgb {
+namespace cpu {
+
+// Rows of x in the kernel's panel layout: panel p holds rows 6p..6p+5 as [k][6] (rows past M are zero).
+struct PackedRows {
+  int64_t rows = 0, k = 0, panels = 0;
+  FloatBuffer data;  // (panels, K, 6)
+};
+
+// Per-worker panels of W and accumulators, reused across calls.
+struct GemmScratch {
+  std::vector<FloatBuffer> b_panels, acc;
+  uint64_t bytes() const;
+};
+
+void pack_rows(Workers& workers, const float* x, int64_t ldx, int64_t rows, int64_t k, PackedRows* out);
+
+void gemm_fp16w(Workers& workers, GemmScratch& scratch, const PackedRows& x, const uint16_t* w, int64_t n,
+                float* y, int64_t ldy);
+
+}  // namespace cpu
+}  // namespace lgb
