@@ -7,6 +7,19 @@ import { benchCommand } from './commands/bench.js';
 import { computeCommand } from './commands/compute.js';
 import { weightsCommand } from './commands/weights.js';
 
+// The services own their configuration (environment) and process lifecycle; loaded only when asked for.
+async function serveCommand(argv: string[]): Promise<void> {
+  if (argv.length > 0) throw new UsageError('serve takes no flags: configure it with environment variables (README)');
+  const { main: serve } = await import('../../server/src/server.js');
+  await serve();
+}
+
+async function workerCommand(argv: string[]): Promise<void> {
+  if (argv.length > 0) throw new UsageError('worker takes no flags: configure it with environment variables (README)');
+  const { main: work } = await import('../../worker/src/main.js');
+  await work();
+}
+
 // Every device runs its batches on a libuv worker thread; the default pool of 4 would serialise 8 GPUs.
 process.env.UV_THREADPOOL_SIZE ??= '32';
 
@@ -28,6 +41,8 @@ const commands: Record<string, (argv: string[]) => Promise<void>> = {
   weights: weightsCommand,
   compute: computeCommand,
   bench: benchCommand,
+  serve: serveCommand,
+  worker: workerCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -65,6 +80,7 @@ if (require.main === module) {
     throw err;
   });
   main(process.argv.slice(2)).then((code) => {
-    process.exitCode = code;
+    // A service may have set its own status (e.g. 1 after a fatal device failure): keep it.
+    if (code !== 0 || process.exitCode === undefined) process.exitCode = code;
   });
 }
