@@ -20,6 +20,7 @@ export function loadNative(): NativeBinding {
     throw new Error(
       `llama-gpu-bench: cannot load the native engine at ${file} (${detail}). ` +
         'Build it with `npm ci` (or `npm run build:addon`) in the package root; a C++17 compiler and CMake are required.',
+      { cause: err },
     );
   }
   return cached;
