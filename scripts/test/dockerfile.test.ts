@@ -229,7 +229,8 @@ async function stub(answer: (url: string) => string): Promise<Stub> {
 
 function startScript(env: Record<string, string>): ChildProcess & { output: () => string } {
   const child = spawn('bash', [path.join(ROOT, 'start_server.sh')], {
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    // A clean environment (no Vast variables of the machine running the tests), but the addon build in use.
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LLAMA_GPU_BENCH_ADDON: process.env.LLAMA_GPU_BENCH_ADDON, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
