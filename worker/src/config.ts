@@ -30,6 +30,8 @@ export interface WorkerTimings {
   sessionGcMs: number;
   sessionCloseTimeoutMs: number;
   beaconMs: number;
+  /** FIFO routes: how long a 503 {"error": "busy"} of the model server is retried before it is relayed. */
+  busyRetryMs: number;
 }
 
 export interface WorkerConfig {
@@ -196,6 +198,7 @@ function readTimings(r: EnvReader): WorkerTimings {
     sessionGcMs: ms('WORKER_SESSION_GC_MS', 5000),
     sessionCloseTimeoutMs: ms('WORKER_SESSION_CLOSE_TIMEOUT_MS', 10_000),
     beaconMs: ms('WORKER_BEACON_MS', 10_000),
+    busyRetryMs: ms('WORKER_BUSY_RETRY_MS', 30_000, 0),
   };
 }
 

@@ -4,6 +4,7 @@
 
 import type { ServerResponse } from 'node:http';
 import { finished, pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 
 const HOP_BY_HOP = new Set([
@@ -45,8 +46,12 @@ export interface RelayOptions {
   res: ServerResponse;
   /** Aborted when the client goes away: cancels the upstream request. */
   signal: AbortSignal;
-  /** Called once the upstream answered (headers received). */
-  onUpstreamResponse?: (status: number) => void;
+  /**
+   * For FIFO routes: for this long, a 503 {"error": "busy"} from the model server is retried instead of relayed.
+   * Our model server refuses a job while the previous one still holds the devices, and a cancelled job releases
+   * them only after its batch in flight, just after the worker has handed the FIFO to the next request.
+   */
+  busyRetryMs?: number;
 }
 
 /**
@@ -54,36 +59,58 @@ export interface RelayOptions {
  * failed (then, if the client response had started, it has been destroyed so the client sees a truncated stream).
  */
 export async function forwardAndRelay(o: RelayOptions): Promise<void> {
-  const up = await request(`${o.modelServerUrl}${o.path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(o.payload),
-    dispatcher: o.dispatcher,
-    signal: o.signal,
-    // A fresh connection per request, like the PyWorker's force_close: no stale keep-alive socket under a stream.
-    reset: true,
-  });
-  o.onUpstreamResponse?.(up.statusCode);
-  try {
-    if (isStreamResponse(up.headers)) {
-      const ct = up.headers['content-type'];
-      o.res.writeHead(up.statusCode, ct === undefined ? {} : { 'content-type': ct });
-      o.res.flushHeaders();
-      await pipeline(up.body, o.res);
+  const retryUntil = Date.now() + (o.busyRetryMs ?? 0);
+  let delay = 50;
+  for (;;) {
+    const up = await request(`${o.modelServerUrl}${o.path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(o.payload),
+      dispatcher: o.dispatcher,
+      signal: o.signal,
+      // A fresh connection per request, like the PyWorker's force_close: no stale keep-alive socket under a stream.
+      reset: true,
+    });
+    if (up.statusCode === 503 && Date.now() < retryUntil && !isStreamResponse(up.headers)) {
+      const body = Buffer.from(await up.body.arrayBuffer());
+      if (!isBusyAnswer(body)) return relayWhole(o.res, up.statusCode, up.headers, body);
+      await sleep(Math.min(delay, Math.max(0, retryUntil - Date.now())), undefined, { signal: o.signal });
+      delay = Math.min(delay * 2, 1000);
+      continue;
+    }
+    try {
+      if (isStreamResponse(up.headers)) {
+        const ct = up.headers['content-type'];
+        o.res.writeHead(up.statusCode, ct === undefined ? {} : { 'content-type': ct });
+        o.res.flushHeaders();
+        await pipeline(up.body, o.res);
+        return;
+      }
+      await relayWhole(o.res, up.statusCode, up.headers, Buffer.from(await up.body.arrayBuffer()));
       return;
+    } catch (err) {
+      up.body.destroy();
+      if (o.res.headersSent) o.res.destroy();
+      throw err;
     }
-    const body = Buffer.from(await up.body.arrayBuffer());
-    for (const [name, value] of Object.entries(up.headers)) {
-      // undici does not decompress, so content-encoding stays true to the bytes relayed.
-      if (value !== undefined && !HOP_BY_HOP.has(name.toLowerCase())) o.res.setHeader(name, value);
-    }
-    o.res.setHeader('content-length', body.length);
-    o.res.writeHead(up.statusCode);
-    o.res.end(body);
-    await finished(o.res);
-  } catch (err) {
-    up.body.destroy();
-    if (o.res.headersSent) o.res.destroy();
-    throw err;
   }
+}
+
+function isBusyAnswer(body: Buffer): boolean {
+  try {
+    return (JSON.parse(body.toString('utf8')) as { error?: unknown }).error === 'busy';
+  } catch {
+    return false;
+  }
+}
+
+async function relayWhole(res: ServerResponse, status: number, headers: Record<string, string | string[] | undefined>, body: Buffer): Promise<void> {
+  for (const [name, value] of Object.entries(headers)) {
+    // undici does not decompress, so content-encoding stays true to the bytes relayed.
+    if (value !== undefined && !HOP_BY_HOP.has(name.toLowerCase())) res.setHeader(name, value);
+  }
+  res.setHeader('content-length', body.length);
+  res.writeHead(status);
+  res.end(body);
+  await finished(res);
 }

@@ -91,6 +91,7 @@ export async function handleRoute(
       payload,
       res,
       signal,
+      busyRetryMs: route.parallel ? 0 : ctx.config.timings.busyRetryMs,
     });
     ctx.accounting.success(record);
   } catch (err) {

@@ -221,6 +221,19 @@ t.test('non-stream answers keep their status and headers; model 4xx is relayed a
   t.match(deletesFor(1000 + m)[0], { status: 'Success', success: true });
 });
 
+t.test('a FIFO request finding the model server busy (its previous job still stopping) is retried, not refused', async (t) => {
+  model.busyAnswers = 2;
+  const jobs = model.jobs().length;
+  const res = await post(`${w.url}/generate`, envelope(++reqnum, { batch_size: 1, lines: 1 }));
+  t.equal(res.status, 200);
+  t.equal(model.jobs().length, jobs + 3, 'two busy answers, then the job');
+  const noRetry = await startTestWorker({ REPORT_ADDR: auto.url, MODEL_SERVER_URL: model.url, UNSECURED: 'true', WORKER_BUSY_RETRY_MS: '0' });
+  t.teardown(() => noRetry.close());
+  model.busyAnswers = 1;
+  const relayed = await post(`${noRetry.url}/generate`, envelope(1, { batch_size: 1 }));
+  t.same([relayed.status, JSON.parse(relayed.text), relayed.headers['retry-after']], [503, { error: 'busy' }, '1'], 'with WORKER_BUSY_RETRY_MS=0 it is relayed');
+});
+
 t.test('an upstream failing mid-stream truncates the client stream and counts as errored', async (t) => {
   const n = ++reqnum;
   const res = await request(`${w.url}/generate`, { method: 'POST', body: JSON.stringify(envelope(n, { batch_size: 1, hold: true, fail_after: 2, line_ms: 5 })) });

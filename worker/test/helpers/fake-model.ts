@@ -19,6 +19,8 @@ export class FakeModel {
   aborted = 0;
   inFlight = 0;
   healthStatus = 200;
+  /** Answer this many upcoming jobs with 503 {"error": "busy"}, as our model server does while its devices are held. */
+  busyAnswers = 0;
   private server: Server | undefined;
   private holds = new Set<() => void>();
 
@@ -64,6 +66,13 @@ export class FakeModel {
         'x-model': 'fake',
         connection: 'close',
       });
+      res.end(text);
+      return;
+    }
+    if (this.busyAnswers > 0) {
+      this.busyAnswers--;
+      const text = JSON.stringify({ error: 'busy' });
+      res.writeHead(503, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'retry-after': '1' });
       res.end(text);
       return;
     }
