@@ -1,7 +1,7 @@
 // Causal grouped-query attention (mirrors cpu/attention.cc), any head_dim (V2 has 28: no power-of-two tiling).
 //
 // Per (nonce, query head): s = fp16(fp16(q·kᵀ) / sqrt(head_dim)) over the causal prefix, p = fp16(softmax(s)) in
-// float32 (exp(s - max) / sum), o = fp16(p·v) with float32 accumulation. Query head h reads kv head h / n_rep.
+// float32 (exp(s - max) * (1 / sum)), o = fp16(p·v) with float32 accumulation. Query head h reads kv head h / n_rep.
 //
 // One block per (nonce, head) holds that kv head's K and V (seq x head_dim fp16) in shared memory; each warp
 // takes query rows round-robin, with the row's q (float) and its scores (float, seq) in its own shared slice.
@@ -68,8 +68,9 @@ __global__ void attention_kernel(const __half* __restrict__ q, const __half* __r
       sc[j] = e;
       sum += e;
     }
-    sum = warp_sum(sum);
-    for (int64_t j = lane; j <= i; j += 32) sc[j] = __half2float(__float2half_rn(__fdiv_rn(sc[j], sum)));
+    // e * (1 / sum), as cpu/attention.cc (torch's CPU softmax); only the sum's order differs.
+    const float inv = __fdiv_rn(1.f, warp_sum(sum));
+    for (int64_t j = lane; j <= i; j += 32) sc[j] = __half2float(__float2half_rn(__fmul_rn(sc[j], inv)));
     __syncwarp();
 
     // o = p·v: lane (g, d2) sums keys j = g, g + groups, ... of output pair d2; the groups' partials meet in

@@ -75,11 +75,11 @@ async function runOn(engine: Engine, blockHash: string, params: ModelParams, pub
   return { ...r, seconds: (performance.now() - t) / 1000 };
 }
 
-async function goldenChecks(cuda: Engine): Promise<Check[]> {
+async function goldenChecks(engine: Engine): Promise<Check[]> {
   const checks: Check[] = [];
   const poc = JSON.parse(readFileSync(path.join(GOLDEN, 'poc_public.json'), 'utf8')) as { cases: GoldenCase[] };
   for (const c of poc.cases) {
-    const r = await runOn(cuda, c.block_hash, parseParams(c.params), c.public_key, c.nonces, true);
+    const r = await runOn(engine, c.block_hash, parseParams(c.params), c.public_key, c.nonces, true);
     // The logits of the golden's logit nonces, as information (the distances are the criterion).
     const vocab = (parseParams(c.params)).vocab_size;
     let logitMax = 0;
@@ -96,7 +96,7 @@ async function goldenChecks(cuda: Engine): Promise<Check[]> {
   const v1 = JSON.parse(readFileSync(path.join(GOLDEN, 'v1_forward.json'), 'utf8')) as {
     block_hash: string; public_key: string; nonces: number[]; dist_fp16_emulated: number[];
   };
-  const r = await runOn(cuda, v1.block_hash, { ...PRESETS.v1 }, v1.public_key, v1.nonces);
+  const r = await runOn(engine, v1.block_hash, { ...PRESETS.v1 }, v1.public_key, v1.nonces);
   checks.push(compare('golden v1_forward (PARAMS_V1)', r.dist, v1.dist_fp16_emulated, r.seconds));
   return checks;
 }
@@ -132,6 +132,18 @@ async function main(): Promise<number> {
     if (jsonFile) writeFileSync(jsonFile, `${text}\n`);
   };
 
+  // --backend cpu: the golden checks on the CPU backend (a dry run of this script on a machine without a GPU).
+  if (args.includes('--backend') && args[args.indexOf('--backend') + 1] === 'cpu') {
+    const cpu = await Engine.open({ backend: 'cpu' });
+    try {
+      const checks = await goldenChecks(cpu);
+      const pass = checks.every((c) => c.pass);
+      emit({ skipped: false, backend: 'cpu', pass, checks });
+      return pass ? 0 : 1;
+    } finally {
+      await cpu.close();
+    }
+  }
   const listed = loadNative().listDevices('cuda');
   if (listed.devices.length === 0) {
     const reason = listed.reason ?? 'no CUDA device';
