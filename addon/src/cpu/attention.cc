@@ -60,14 +60,15 @@ void attention(Workers& workers, AttentionScratch& scratch, const float* q, cons
           const float* kr = kt + d * seq;
           for (int64_t j = 0; j < n_keys; ++j) s[j] = s[j] + qv * kr[j];
         }
+        round_fp16_inplace(s, n_keys);
+        for (int64_t j = 0; j < n_keys; ++j) s[j] = s[j] / scale;
+        round_fp16_inplace(s, n_keys);
         float mx = -INFINITY;
-        for (int64_t j = 0; j < n_keys; ++j) {
-          s[j] = round_fp16(round_fp16(s[j]) / scale);
-          mx = std::max(mx, s[j]);
-        }
+        for (int64_t j = 0; j < n_keys; ++j) mx = std::max(mx, s[j]);
         for (int64_t j = 0; j < n_keys; ++j) s[j] = std::exp(s[j] - mx);
         const float inv = 1.0f / softmax_sum(s, n_keys, seq);
-        for (int64_t j = 0; j < n_keys; ++j) s[j] = round_fp16(s[j] * inv);
+        for (int64_t j = 0; j < n_keys; ++j) s[j] = s[j] * inv;
+        round_fp16_inplace(s, n_keys);
         std::fill(acc, acc + head_dim, 0.0f);
         for (int64_t j = 0; j < n_keys; ++j) {
           const float p = s[j];
@@ -75,7 +76,8 @@ void attention(Workers& workers, AttentionScratch& scratch, const float* q, cons
           for (int64_t d = 0; d < head_dim; ++d) acc[d] = acc[d] + p * vr[d];
         }
         float* o = out + (b * q_rows + i) * qd + h * head_dim;
-        for (int64_t d = 0; d < head_dim; ++d) o[d] = round_fp16(acc[d]);
+        for (int64_t d = 0; d < head_dim; ++d) o[d] = acc[d];
+        round_fp16_inplace(o, head_dim);
       }
     }
   });

@@ -159,8 +159,9 @@ void pack_rows(Workers& workers, const float* x, int64_t ldx, int64_t rows, int6
 }
 
 void gemm_fp16w(Workers& workers, GemmScratch& scratch, const PackedRows& x, const uint16_t* w, int64_t n,
-                float* y, int64_t ldy) {
-  static const Kernels kernels = select_kernels();
+                float* y, int64_t ldy, GemmKernel which) {
+  static const Kernels best = select_kernels();
+  const Kernels kernels = which == GemmKernel::kBest ? best : Kernels{kernel_scalar, pack_w_scalar};
   const int64_t K = x.k, M = x.rows, panels_m = x.panels;
   const int64_t panels_n = (n + kNR - 1) / kNR;
   const int64_t ldc = kNG * kNR;

@@ -32,8 +32,12 @@ struct GemmScratch {
 
 void pack_rows(Workers& workers, const float* x, int64_t ldx, int64_t rows, int64_t k, PackedRows* out);
 
+// kBest: the AVX2/FMA/F16C kernel when the CPU has it, else the portable one. kPortable: always the portable one
+// (tests compare the two).
+enum class GemmKernel { kBest, kPortable };
+
 void gemm_fp16w(Workers& workers, GemmScratch& scratch, const PackedRows& x, const uint16_t* w, int64_t n,
-                float* y, int64_t ldy);
+                float* y, int64_t ldy, GemmKernel kernel = GemmKernel::kBest);
 
 }  // namespace cpu
 }  // namespace lgb

@@ -76,7 +76,10 @@ void rmsnorm(Workers& workers, const float* x, int64_t ldx, int64_t rows, int64_
       const float* xr = x + r * ldx;
       float* o = out + r * ldo;
       const float inv = 1.0f / std::sqrt(torch_sum_of_squares(xr, dim) / fdim + eps);
-      for (int64_t i = 0; i < dim; ++i) o[i] = round_fp16(round_fp16(xr[i] * inv) * weight[i]);
+      for (int64_t i = 0; i < dim; ++i) o[i] = xr[i] * inv;
+      round_fp16_inplace(o, dim);
+      for (int64_t i = 0; i < dim; ++i) o[i] = o[i] * weight[i];
+      round_fp16_inplace(o, dim);
     }
   });
 }

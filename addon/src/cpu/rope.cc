@@ -19,10 +19,11 @@ void rope(Workers& workers, float* x, int64_t ldx, int64_t rows, int64_t heads, 
           float x0 = xh[2 * i], x1 = xh[2 * i + 1];
           float a = x0 * c[i], b = x1 * s[i];
           float d = x1 * c[i], e = x0 * s[i];
-          xh[2 * i] = round_fp16(a - b);
-          xh[2 * i + 1] = round_fp16(d + e);
+          xh[2 * i] = a - b;
+          xh[2 * i + 1] = d + e;
         }
       }
+      round_fp16_inplace(x + r * ldx, heads * head_dim);
     }
   });
 }
