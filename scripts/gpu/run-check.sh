@@ -13,5 +13,5 @@ for p in v2 v1; do
     > "$OUT/bench-$p.json"
   grep -A4 "^preset $p" "$LOG" | tail -4
 done
-step gpu-check-cpu 150 $NODE dist/addon/test/gpu/gpu-check.js --cpu-only --json "$OUT/gpu-check-cpu.json" >/dev/null
+step gpu-check-cpu 230 $NODE dist/addon/test/gpu/gpu-check.js --cpu-only --json "$OUT/gpu-check-cpu.json" >/dev/null
 grep -E "gpu-check: (ok|FAIL|error)" "$LOG" | tail -3
