@@ -303,6 +303,37 @@ void InitTesting(Napi::Env env, Napi::Object exports) {
     lgb::normals_f32(g, static_cast<int64_t>(v.size()), Num(info, 2), Num(info, 3), v.data(), opt);
     return F32(info.Env(), v);
   });
+  // timeNormals(seed, numHashes, n, threads, kind): seconds to generate n normals into memory ('f64': standard
+  // normals; 'pool': the fp16 weight pool transform), measured in C++ (benchmarks only), and the output's sha256.
+  def("timeNormals", [](const Napi::CallbackInfo& info) -> Napi::Value {
+    Napi::Env env = info.Env();
+    const lgb::Pcg64 g = lgb::get_rng(Str(info, 0), static_cast<int>(Int(info, 1)));
+    const int64_t n = Int(info, 2);
+    lgb::NormalStreamOptions opt;
+    opt.threads = static_cast<int>(Int(info, 3, 0));
+    const std::string kind = Str(info, 4);
+    std::string digest;
+    double seconds = 0;
+    if (kind == "f64") {
+      std::vector<double> v(static_cast<size_t>(n));
+      const auto t0 = std::chrono::steady_clock::now();
+      lgb::normals_f64(g, n, v.data(), opt);
+      seconds = Seconds(t0);
+      digest = lgb::sha256_hex(v.data(), v.size() * sizeof(double));
+    } else if (kind == "pool") {
+      std::vector<uint16_t> v(static_cast<size_t>(n));
+      const auto t0 = std::chrono::steady_clock::now();
+      lgb::normals_f16(g, n, 0.0, 0.02, v.data(), opt);
+      seconds = Seconds(t0);
+      digest = lgb::sha256_hex(v.data(), v.size() * sizeof(uint16_t));
+    } else {
+      throw lgb::Error(lgb::kErrInvalidArgument, "kind: f64 or pool");
+    }
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("seconds", Napi::Number::New(env, seconds));
+    o.Set("sha256", digest);
+    return o;
+  });
   // poolPrefix(blockHash, n, threads?): the first n fp16 values of the weight pool of any model of this hash.
   def("poolPrefix", [](const Napi::CallbackInfo& info) -> Napi::Value {
     std::vector<uint16_t> v(Int(info, 1));

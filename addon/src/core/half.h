@@ -34,7 +34,8 @@ inline uint16_t float_to_half(float f) {
   }
   uint32_t h = (ax - 0x38000000u) >> 13;          // rebias exponent 127 -> 15, keep 10 mantissa bits
   const uint32_t rem = ax & 0x1fffu;
-  if (rem > 0x1000u || (rem == 0x1000u && (h & 1u))) ++h;  // carries into the exponent (and to inf) correctly
+  // Round half to even without a data-dependent branch (half the values would mispredict): rem + odd > half.
+  h += (rem + (h & 1u)) > 0x1000u;                // carries into the exponent (and to inf) correctly
   return static_cast<uint16_t>(sign | h);
 }
 
@@ -57,7 +58,7 @@ inline uint16_t double_to_half(double d) {
   }
   uint64_t h = (ax - (1008ull << 52)) >> 42;  // rebias 1023 -> 15
   const uint64_t rem = ax & ((1ull << 42) - 1u), halfway = 1ull << 41;
-  if (rem > halfway || (rem == halfway && (h & 1u))) ++h;
+  h += (rem + (h & 1u)) > halfway;
   return static_cast<uint16_t>(sign | h);
 }
 

@@ -1,7 +1,6 @@
 #include "core/model.h"
 
 #include <algorithm>
-#include <atomic>
 #include <numeric>
 
 #include "core/error.h"
@@ -67,11 +66,7 @@ std::vector<std::string> weight_sha256_all(const HostModel& m, int threads) {
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return m.layout.specs[a].numel > m.layout.specs[b].numel; });
   std::vector<std::string> out(n);
-  std::atomic<size_t> next{0};
-  const int t = threads <= 0 ? hardware_threads() : threads;
-  parallel_for(t, t, [&](int64_t, int64_t) {
-    for (size_t k; (k = next.fetch_add(1)) < n;) out[order[k]] = weight_sha256(m, order[k]);
-  });
+  parallel_for_each(static_cast<int64_t>(n), threads, [&](int64_t k) { out[order[k]] = weight_sha256(m, order[k]); });
   return out;
 }
 

@@ -46,9 +46,10 @@ void decode_chunk(const Pcg64& start, int64_t margin, F tf, Chunk<T>* c) {
   }
   T* vals = c->vals.data();
   int32_t* starts = c->starts.data();
+  const int64_t a = c->a, a_next = c->a_next;
   int64_t n = 0;
-  while (pos < c->a_next) {
-    starts[n] = static_cast<int32_t>(pos - c->a);
+  while (pos < a_next) {
+    starts[n] = static_cast<int32_t>(pos - a);
     vals[n++] = tf(ziggurat_normal(ws));
     pos = b + ws.consumed();
   }
@@ -109,8 +110,9 @@ void run_stream(const Pcg64& start, int64_t count, T* out, F tf, const NormalStr
   } else if (threads == 1 || count < opt.min_parallel) {
     sequential_stream(start, count, out, tf, &st);
   } else {
-    // Enough chunks per round to keep every thread busy and rounds not too short (tiny test chunks).
-    const int64_t per_round = std::max<int64_t>(threads, std::min<int64_t>(4096, (1 << 16) / opt.chunk_words));
+    // Several chunks per thread, taken dynamically (a thread that loses its core does not stall the round), and
+    // rounds not too short when chunks are tiny (tests).
+    const int64_t per_round = std::max<int64_t>(4 * threads, std::min<int64_t>(4096, (1 << 16) / opt.chunk_words));
     std::vector<Chunk<T>> chunks(static_cast<size_t>(per_round));
     int64_t produced = 0, a = 0, t = 0;  // t: where the exact sequence continues
     while (produced < count) {
@@ -123,9 +125,7 @@ void run_stream(const Pcg64& start, int64_t count, T* out, F tf, const NormalStr
         c.a_next = a + words;
         a += words;
       }
-      parallel_for(per_round, threads, [&](int64_t lo, int64_t hi) {
-        for (int64_t j = lo; j < hi; ++j) decode_chunk(start, opt.margin_words, tf, &chunks[j]);
-      });
+      parallel_for_each(per_round, threads, [&](int64_t j) { decode_chunk(start, opt.margin_words, tf, &chunks[j]); });
       st.chunks += per_round;
       int64_t used = 0;
       for (auto& c : chunks) {
@@ -142,16 +142,14 @@ void run_stream(const Pcg64& start, int64_t count, T* out, F tf, const NormalStr
           break;
         }
       }
-      parallel_for(used, threads, [&](int64_t lo, int64_t hi) {
-        for (int64_t j = lo; j < hi; ++j) {
-          const Chunk<T>& c = chunks[j];
-          int64_t o = c.out_offset;
-          const int64_t nf = std::min<int64_t>(static_cast<int64_t>(c.fallback.size()), count - o);
-          if (nf > 0) std::memcpy(out + o, c.fallback.data(), sizeof(T) * nf);
-          o += std::max<int64_t>(nf, 0);
-          const int64_t nk = std::min<int64_t>(c.n - c.keep_from, count - o);
-          if (nk > 0) std::memcpy(out + o, c.vals.data() + c.keep_from, sizeof(T) * nk);
-        }
+      parallel_for_each(used, threads, [&](int64_t j) {
+        const Chunk<T>& c = chunks[j];
+        int64_t o = c.out_offset;
+        const int64_t nf = std::min<int64_t>(static_cast<int64_t>(c.fallback.size()), count - o);
+        if (nf > 0) std::memcpy(out + o, c.fallback.data(), sizeof(T) * nf);
+        o += std::max<int64_t>(nf, 0);
+        const int64_t nk = std::min<int64_t>(c.n - c.keep_from, count - o);
+        if (nk > 0) std::memcpy(out + o, c.vals.data() + c.keep_from, sizeof(T) * nk);
       });
     }
     st.words = t;

@@ -21,7 +21,7 @@ namespace lgb {
 
 struct NormalStreamOptions {
   int threads = 0;                   // 0 = every core
-  int64_t chunk_words = 1 << 20;     // words per chunk (at most 2^30)
+  int64_t chunk_words = 1 << 19;     // words per chunk (at most 2^30); 4 chunks per thread per round
   int64_t margin_words = 64;         // speculative lead-in before each chunk
   int64_t min_parallel = 1 << 16;    // fewer values than this: one sequential decoder
 };

@@ -1,6 +1,7 @@
 #include "core/parallel.h"
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -38,6 +39,16 @@ void parallel_for(int64_t n, int threads, const std::function<void(int64_t, int6
   chunk(0);
   for (auto& th : pool) th.join();
   if (first) std::rethrow_exception(first);
+}
+
+void parallel_for_each(int64_t n, int threads, const std::function<void(int64_t)>& fn) {
+  if (n <= 0) return;
+  int t = threads <= 0 ? hardware_threads() : threads;
+  t = static_cast<int>(std::min<int64_t>(t, n));
+  std::atomic<int64_t> next{0};
+  parallel_for(t, t, [&](int64_t, int64_t) {
+    for (int64_t i; (i = next.fetch_add(1)) < n;) fn(i);
+  });
 }
 
 }  // namespace lgb
