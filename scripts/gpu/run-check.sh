@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # THERE: build; each kernel against the CPU; the golden check; the forward's profile; the V2 and V1 benchmarks;
 # then CUDA against the CPU backend (the slowest part, last). Eight files come back in $OUT.
-# Usage (device tool): bash scripts/gpu/run-check.sh   with carry [".gpu", "dist"]
+# Usage (device tool): bash scripts/gpu/run-check.sh   with carry [".gpu/node.xz", ".gpu/node_modules.tar", "dist"]
 source "$(dirname "$0")/common.sh"
 step kernel-check 60 build/lgb_cuda_kernel_check > "$OUT/kernel-check.json"; grep -v '"ok":true' "$OUT/kernel-check.json"
 step gpu-check-golden 120 $NODE dist/addon/test/gpu/gpu-check.js --golden-only --json "$OUT/gpu-check-golden.json" >/dev/null
