@@ -32,6 +32,8 @@ RUN case "${TARGETARCH:-amd64}" in amd64) arch=x64 ;; arm64) arch=arm64 ;; *) ec
  && node --version && npm --version
 
 WORKDIR /src
+# cmake-js takes the Node headers from the tarball just installed instead of downloading them again.
+ENV npm_config_nodedir=/usr/local
 # Dependencies first (cached while the lockfile is unchanged). --ignore-scripts: the package's own `install`
 # script compiles the addon, whose sources are copied only below.
 COPY package.json package-lock.json ./
