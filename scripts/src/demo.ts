@@ -179,6 +179,9 @@ export async function runDemo(o: Options): Promise<Record<string, unknown>> {
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const dir = path.join(o.outDir, `run-${stamp}`);
   fs.mkdirSync(dir, { recursive: true });
+  // Keep the runs out of `git status` when the output folder is inside a clone (the default ./demo-output).
+  const ignore = path.join(o.outDir, '.gitignore');
+  if (!fs.existsSync(ignore)) fs.writeFileSync(ignore, '*\n');
   const logs = { server: path.join(dir, 'server.log'), worker: path.join(dir, 'worker.log') };
   const results = path.join(dir, 'results.ndjson');
   const autoscaler = await startAutoscaler();
