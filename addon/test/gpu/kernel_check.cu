@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/distance.h"
+#include "core/half.h"
 #include "cpu/fp16.h"
 #include "cpu/gemm.h"
 #include "cpu/ops.h"
@@ -33,13 +34,13 @@ std::mt19937_64 rng(12345);
 std::vector<uint16_t> random_half(int64_t n, float scale) {
   std::normal_distribution<float> dist(0.f, scale);
   std::vector<uint16_t> v(n);
-  for (auto& x : v) x = cpu::float_to_fp16_bits(dist(rng));
+  for (auto& x : v) x = float_to_half(dist(rng));
   return v;
 }
 
 std::vector<float> to_float(const std::vector<uint16_t>& h) {
   std::vector<float> f(h.size());
-  for (size_t i = 0; i < h.size(); ++i) f[i] = cpu::fp16_bits_to_float(h[i]);
+  for (size_t i = 0; i < h.size(); ++i) f[i] = half_to_float(h[i]);
   return f;
 }
 
@@ -62,7 +63,7 @@ int64_t ordered(uint16_t h) { return h & 0x8000 ? -static_cast<int64_t>(h & 0x7f
 bool report(const std::string& op, const std::vector<uint16_t>& gpu, const std::vector<float>& cpu_vals) {
   int64_t max_ulp = 0, differ = 0;
   for (size_t i = 0; i < gpu.size(); ++i) {
-    const uint16_t c = cpu::float_to_fp16_bits(cpu_vals[i]);
+    const uint16_t c = float_to_half(cpu_vals[i]);
     const bool nan = (gpu[i] & 0x7c00) == 0x7c00;
     const int64_t u = nan ? 1 << 20 : std::llabs(ordered(gpu[i]) - ordered(c));
     max_ulp = std::max(max_ulp, u);
@@ -187,7 +188,7 @@ int main() {
       double max_diff = 0;
       for (int64_t b = 0; b < batch; ++b) {
         std::vector<float> z(vocab);
-        for (int64_t j = 0; j < vocab; ++j) z[j] = cpu::fp16_bits_to_float(logits[b * ld + j]);
+        for (int64_t j = 0; j < vocab; ++j) z[j] = half_to_float(logits[b * ld + j]);
         max_diff = std::max(max_diff, std::fabs(got[b] - distance_to_target(z.data(), perm.data() + b * vocab,
                                                                              target.data(), vocab)));
       }
