@@ -82,8 +82,10 @@ export const modelServer: FastifyPluginAsync<AppOptions> = async (app, opts) => 
 // the plugin is registered on, so the spec's error shape covers every route and 404.
 Object.assign(modelServer, { [Symbol.for('skip-override')]: true });
 
+/** forceCloseConnections: close() first runs preClose (the running job stops and flushes its stream), then drops
+ *  whatever connections remain, idle keep-alive ones included, instead of waiting out keepAliveTimeout. */
 export function buildApp(opts: AppOptions): FastifyInstance {
-  const app = Fastify({ loggerInstance: opts.logger as FastifyBaseLogger, bodyLimit: 1 << 20, forceCloseConnections: 'idle' });
+  const app = Fastify({ loggerInstance: opts.logger as FastifyBaseLogger, bodyLimit: 1 << 20, forceCloseConnections: true });
   void app.register(modelServer, opts);
   return app;
 }

@@ -1,21 +1,11 @@
-// What the server uses of the engine (addon/lib): structural types, so a test can wrap a real device (e.g. one
-// that fails on purpose) without subclassing the engine's classes.
-import type { Backend, BatchResult, DeviceInfo, ModelParams } from '../../addon/lib/index.js';
+// What the server uses of the engine (addon/lib): the part of Engine it calls, so a test can hand it a wrapper
+// around the real engine (e.g. with a device that fails on purpose).
+import type { Engine, EngineDevice } from '../../addon/lib/index.js';
 
-export interface JobDevice {
-  readonly info: DeviceInfo;
-  readonly preferredBatch: number;
-  run(publicKey: string, nonces: readonly number[]): Promise<BatchResult>;
-}
-
-export interface ServerEngine {
-  readonly backend: Backend;
-  /** The devices running the loaded model (read after load: a device without room for the model drops out). */
-  readonly devices: readonly JobDevice[];
-  load(blockHash: string, params: ModelParams): Promise<{ reused: boolean; seconds: number }>;
-}
+/** `devices` is read after load: a device without room for the model drops out of the engine's list. */
+export type ServerEngine = Pick<Engine, 'backend' | 'devices' | 'load'>;
 
 /** A device's name in logs and metric labels: "cpu:0", "cuda:1". */
-export function deviceLabel(device: JobDevice): string {
+export function deviceLabel(device: EngineDevice): string {
   return `${device.info.backend}:${device.info.index}`;
 }

@@ -1,13 +1,9 @@
 // Prometheus metrics (GET /metrics): nonces computed and valid per device, batch latency, job state, device
 // memory, the pooled result buffer. One registry per app, so several apps (tests) never share counters.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { deviceLabel, type JobDevice, type ServerEngine } from './engine.js';
+import type { EngineDevice } from '../../addon/lib/index.js';
+import { deviceLabel, type ServerEngine } from './engine.js';
 import type { JobKind } from './jobs/slot.js';
-
-/** The engine's devices may also report their live memory use (the real EngineDevice does). */
-interface MemoryReporting {
-  memory?(): Promise<{ inUse: number; peak: number }>;
-}
 
 export type JobOutcome = 'completed' | 'cancelled' | 'failed';
 
@@ -31,7 +27,7 @@ export class ServerMetrics {
       name: 'lgb_nonces_valid_total', help: 'Nonces with dist < r_target', labelNames: ['device'], registers,
     });
     this.batchSeconds = new Histogram({
-      name: 'lgb_batch_seconds', help: 'Time of one device batch', labelNames: ['device'], registers,
+      name: 'lgb_batch_seconds', help: 'Time between successive batches of a device (its batch plus their handling)', labelNames: ['device'], registers,
       buckets: [0.001, 0.005, 0.02, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32],
     });
     this.running = new Gauge({
@@ -62,14 +58,12 @@ export class ServerMetrics {
     new Gauge({
       name: 'lgb_device_memory_used_bytes', help: 'Device memory held by the engine', labelNames: ['device'], registers,
       async collect() {
-        for (const d of engine.devices as readonly (JobDevice & MemoryReporting)[]) {
-          if (d.memory) this.set({ device: deviceLabel(d) }, (await d.memory()).inUse);
-        }
+        for (const d of engine.devices) this.set({ device: deviceLabel(d) }, (await d.memory()).inUse);
       },
     });
   }
 
-  batch(device: JobDevice, computed: number, valid: number, seconds: number): void {
+  batch(device: EngineDevice, computed: number, valid: number, seconds: number): void {
     const labels = { device: deviceLabel(device) };
     this.computed.inc(labels, computed);
     this.valid.inc(labels, valid);

@@ -1,8 +1,8 @@
 // A /generate job (also the second half of /warmup): nonces start_nonce, start_nonce+1, ... interleaved across
 // the devices until the job stops, one line per batch with at least one valid nonce (model-server.md).
+import { streamNonces } from '../../../addon/lib/index.js';
 import type { ServerContext } from '../context.js';
-import { runDeviceLoops, type WorkSource } from './device-loops.js';
-import { InterleavedNonces, selectValid } from './nonces.js';
+import { BatchClock, batchSize, selectValid } from './batches.js';
 
 export interface GenerationJob {
   block_hash: string;
@@ -58,28 +58,23 @@ export class Generation {
   async run(sink: LineSink, signal: AbortSignal): Promise<GenerationTotals> {
     const { job, ctx } = this;
     const devices = ctx.engine.devices;
-    const nonces = new InterleavedNonces(job.start_nonce, Number.MAX_SAFE_INTEGER, devices.length);
     const perDevice = devices.map(() => ({ computed: 0, valid: 0 }));
-    const source: WorkSource<null> = {
-      take: (w, count) => ({ publicKey: job.public_key, nonces: nonces.take(w, count), tag: null }),
-      waitForWork: async () => false, // only when the safe-integer range is exhausted
-    };
     const started = Date.now();
-    await runDeviceLoops({
-      devices,
-      source,
-      maxBatch: ctx.config.maxBatchSize,
+    const clock = new BatchClock(devices.length);
+    await streamNonces(devices, {
+      publicKey: job.public_key,
+      startNonce: job.start_nonce,
+      batchSize: (device) => batchSize(device, ctx.config.maxBatchSize),
       signal,
-      log: ctx.log,
-      onBatch: async ({ worker, device, work, dist, seconds }) => {
-        const valid = selectValid(work.nonces, dist, job.r_target);
+      onBatch: async ({ worker, device, nonces, dist, nextNonce }) => {
+        const valid = selectValid(nonces, dist, job.r_target);
         const mine = perDevice[worker];
-        mine.computed += work.nonces.length;
+        mine.computed += nonces.length;
         mine.valid += valid.nonces.length;
         this.totals.batches += 1;
-        this.totals.computed += work.nonces.length;
+        this.totals.computed += nonces.length;
         this.totals.valid += valid.nonces.length;
-        ctx.metrics.batch(device, work.nonces.length, valid.nonces.length, seconds);
+        ctx.metrics.batch(device, nonces.length, valid.nonces.length, clock.lap(worker));
         if (valid.nonces.length === 0) return;
         const line: GenerateLine = {
           worker_id: worker,
@@ -90,12 +85,12 @@ export class Generation {
           dist: valid.dist,
           node_id: worker,
           batch_number: this.totals.batches,
-          batch_computed: work.nonces.length,
+          batch_computed: nonces.length,
           batch_valid: valid.nonces.length,
           total_computed: mine.computed,
           total_valid: mine.valid,
           elapsed_seconds: Math.floor((Date.now() - started) / 1000),
-          next_nonce: nonces.nextNonce(worker),
+          next_nonce: nextNonce,
           aggregated_batch_number: this.totals.batches,
           aggregated_total_computed: this.totals.computed,
           aggregated_total_valid: this.totals.valid,

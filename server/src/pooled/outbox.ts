@@ -1,7 +1,8 @@
-// Results on their way to the orchestrator. Normally each goes out at once (POST results, no retry). A result
-// that fails stays buffered, and so does everything after it, until a retry sends the whole buffer in one
-// POST results/batch. The buffer is bounded; past the bound the oldest results are dropped, and that is logged
-// as an error with the number lost (they were also streamed to the /pooled client, line by line).
+// Results on their way to the orchestrator, one request at a time. Normally each goes out at once (POST results,
+// no retry). Results that pile up, because a send failed (they stay buffered; a retry follows after
+// HTTP_RETRY_BASE) or while a send was in flight, go out together in one POST results/batch. The buffer is
+// bounded; past the bound the oldest results are dropped, and that is logged as an error with the number lost
+// (they were also streamed to the /pooled client, line by line).
 import type { Logger } from '../log.js';
 
 export interface ResultSender {
@@ -20,8 +21,8 @@ export interface OutboxOptions {
 export class ResultOutbox {
   private queue: object[] = [];
   private inFlight = 0;
-  /** A send failed: the next attempt sends the whole buffer as a batch. */
-  private degraded = false;
+  /** The last send failed. */
+  private failing = false;
   private pumping: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   delivered = 0;
@@ -69,17 +70,17 @@ export class ResultOutbox {
 
   private async pump(): Promise<void> {
     while (this.queue.length > 0) {
-      const items = this.degraded ? this.queue.splice(0, this.queue.length) : this.queue.splice(0, 1);
+      const items = this.queue.splice(0, this.queue.length);
       this.inFlight = items.length;
       try {
-        if (this.degraded) await this.sender.sendResults(items);
-        else await this.sender.sendResult(items[0]);
+        if (items.length === 1) await this.sender.sendResult(items[0]);
+        else await this.sender.sendResults(items);
         this.delivered += items.length;
-        if (this.degraded) this.opts.log.info({ results: items.length }, 'pooled: buffered results delivered');
-        this.degraded = false;
+        if (this.failing) this.opts.log.info({ results: items.length }, 'pooled: buffered results delivered');
+        this.failing = false;
       } catch (err) {
         this.queue.unshift(...items);
-        this.degraded = true;
+        this.failing = true;
         this.opts.log.warn({ err, pending: this.queue.length }, 'pooled: results buffered, the orchestrator did not take them');
         this.retryTimer = setTimeout(() => {
           this.retryTimer = undefined;

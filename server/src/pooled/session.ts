@@ -2,26 +2,25 @@
 // compute the assigned public key and nonce range on every device, sending a result for every batch, until the
 // orchestrator says shutdown, the session time limit, a client disconnect or the server's own shutdown.
 // Stream lines and timeouts: model-server.md "POST /pooled".
-import type { ModelParams } from '../../../addon/lib/index.js';
+import { streamNonces, type ModelParams, type StreamBatch } from '../../../addon/lib/index.js';
 import type { ServerContext } from '../context.js';
 import { deviceLabel } from '../engine.js';
 import { ModelLoadTimeout, OrchestratorUnreachable } from '../errors.js';
 import type { NdjsonStream } from '../http/ndjson.js';
-import { runDeviceLoops, type BatchDone } from '../jobs/device-loops.js';
-import { selectValid } from '../jobs/nonces.js';
+import { BatchClock, batchSize, selectValid } from '../jobs/batches.js';
 import { loadModel, toModelParams } from '../jobs/stream-job.js';
 import { sleep } from '../sleep.js';
 import { readMessage, type OrchestratorMessage, type PooledConfig } from './messages.js';
 import { OrchestratorClient } from './orchestrator.js';
 import { ResultOutbox } from './outbox.js';
-import { PooledWork, type Epoch } from './work.js';
+import { Epochs, type Epoch } from './work.js';
 
 export class PooledSession {
   private readonly client: OrchestratorClient;
   private readonly outbox: ResultOutbox;
   private readonly config: PooledConfig = {};
   private readonly log;
-  private work: PooledWork | undefined;
+  private epochs: Epochs | undefined;
   private readonly started = Date.now();
   private computeStarted: number | undefined;
   private resultsSent = 0;
@@ -132,7 +131,7 @@ export class PooledSession {
   private async compute(signal: AbortSignal): Promise<void> {
     const { ctx } = this;
     const devices = ctx.engine.devices;
-    this.work = new PooledWork(devices.length);
+    this.epochs = new Epochs(devices.length);
     this.computeStarted = Date.now();
     this.restart(false);
     const stop = new AbortController();
@@ -140,10 +139,22 @@ export class PooledSession {
     const running = AbortSignal.any([signal, stop.signal]);
     const polling = this.pollCommands(running, () => stop.abort(new Error('shutdown command')));
     try {
-      await runDeviceLoops({
-        devices, source: this.work, maxBatch: ctx.config.maxBatchSize, signal: running, log: this.log,
-        onBatch: (batch) => this.onBatch(batch),
-      });
+      for (let epoch = await this.epochs.next(running); epoch; epoch = await this.epochs.next(running)) {
+        const current = epoch;
+        const clock = new BatchClock(devices.length);
+        await streamNonces(devices, {
+          publicKey: current.publicKey,
+          startNonce: current.first,
+          endNonce: current.last,
+          batchSize: (device) => batchSize(device, ctx.config.maxBatchSize),
+          signal: AbortSignal.any([running, current.replaced.signal]),
+          onBatch: (batch) => this.onBatch(current, batch, clock.lap(batch.worker)),
+        });
+        if (!running.aborted && !current.replaced.signal.aborted) {
+          current.done = true;
+          this.log.info({ publicKey: current.publicKey.slice(0, 16) }, 'pooled: range done, waiting for a new key or range');
+        }
+      }
     } finally {
       stop.abort();
       clearTimeout(limit);
@@ -201,21 +212,20 @@ export class PooledSession {
   /** Starts a new epoch when the key or range changed (or always, `force`); true when one started. */
   private restart(force: boolean): boolean {
     const { public_key: key, nonce_range_start: first, nonce_range_end: last, r_target } = this.config;
-    if (!this.work || key === undefined || first === undefined || last === undefined || r_target === undefined) return false;
-    if (!force && this.work.isCurrent(key, first, last)) return false;
-    this.work.start(key, first, last);
+    if (!this.epochs || key === undefined || first === undefined || last === undefined || r_target === undefined) return false;
+    if (!force && this.epochs.isCurrent(key, first, last)) return false;
+    this.epochs.start(key, first, last);
     this.log.info({ publicKey: key.slice(0, 16), first, last }, 'pooled: computing a key and range');
     return true;
   }
 
-  private async onBatch({ worker, device, work, dist, seconds }: BatchDone<Epoch>): Promise<void> {
-    const epoch = work.tag;
-    const valid = selectValid(work.nonces, dist, this.config.r_target ?? 0);
+  private async onBatch(epoch: Epoch, { worker, device, nonces, dist, nextNonce }: StreamBatch, seconds: number): Promise<void> {
+    const valid = selectValid(nonces, dist, this.config.r_target ?? 0);
     const counters = epoch.counters[worker];
     counters.batches += 1;
-    counters.computed += work.nonces.length;
+    counters.computed += nonces.length;
     counters.valid += valid.nonces.length;
-    this.ctx.metrics.batch(device, work.nonces.length, valid.nonces.length, seconds);
+    this.ctx.metrics.batch(device, nonces.length, valid.nonces.length, seconds);
     const result = {
       worker_id: worker,
       public_key: epoch.publicKey,
@@ -225,12 +235,12 @@ export class PooledSession {
       dist: valid.dist,
       node_id: worker,
       batch_number: counters.batches,
-      batch_computed: work.nonces.length,
+      batch_computed: nonces.length,
       batch_valid: valid.nonces.length,
       total_computed: counters.computed,
       total_valid: counters.valid,
       elapsed_seconds: Math.floor((Date.now() - epoch.started) / 1000),
-      next_nonce: epoch.nonces.nextNonce(worker),
+      next_nonce: nextNonce,
     };
     this.outbox.push(result);
     this.resultsSent += 1;

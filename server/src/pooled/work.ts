@@ -1,8 +1,7 @@
-// The pooled session's work: one public key and nonce range at a time (an "epoch"), interleaved across the
-// devices (GPU g of G takes start + g + x*G until past the end). A new key or range starts a new epoch: counters
-// reset, the range restarts from its start. Devices whose share is exhausted wait for the next epoch.
-import type { WorkSource } from '../jobs/device-loops.js';
-import { InterleavedNonces } from '../jobs/nonces.js';
+// The pooled session's work: one public key and nonce range at a time (an "epoch"), computed by the engine's
+// interleaved stream (GPU g of G takes start + g + x*G until past the end). A new key or range starts a new
+// epoch: counters reset, the range restarts from its start, the old epoch's stream stops after its batches in
+// flight. When a range is exhausted, the devices wait for the next epoch.
 
 export interface DeviceCounters {
   batches: number;
@@ -12,14 +11,20 @@ export interface DeviceCounters {
 
 export interface Epoch {
   readonly publicKey: string;
+  readonly first: number;
+  /** Inclusive. */
+  readonly last: number;
   readonly started: number;
-  readonly nonces: InterleavedNonces;
   readonly counters: DeviceCounters[];
+  /** Aborted when a newer epoch replaces this one. */
+  readonly replaced: AbortController;
+  /** Its whole range has been computed. */
+  done: boolean;
 }
 
-export class PooledWork implements WorkSource<Epoch> {
+export class Epochs {
   private epoch: Epoch | undefined;
-  private readonly waiters = new Set<() => void>();
+  private wake: (() => void) | undefined;
 
   constructor(private readonly workers: number) {}
 
@@ -27,43 +32,38 @@ export class PooledWork implements WorkSource<Epoch> {
     return this.epoch;
   }
 
-  /** Starts computing `publicKey` over [first, last] from the start; wakes devices that were waiting. */
   start(publicKey: string, first: number, last: number): void {
+    this.epoch?.replaced.abort(new Error('replaced by a new key or range'));
     this.epoch = {
-      publicKey,
+      publicKey, first, last,
       started: Date.now(),
-      nonces: new InterleavedNonces(first, last, this.workers),
       counters: Array.from({ length: this.workers }, () => ({ batches: 0, computed: 0, valid: 0 })),
+      replaced: new AbortController(),
+      done: false,
     };
-    for (const wake of this.waiters) wake();
-    this.waiters.clear();
+    this.wake?.();
   }
 
-  /** Whether `start` with these values would change anything. */
   isCurrent(publicKey: string, first: number, last: number): boolean {
     const e = this.epoch;
-    return e !== undefined && e.publicKey === publicKey && e.nonces.first === first && e.nonces.last === last;
+    return e !== undefined && e.publicKey === publicKey && e.first === first && e.last === last;
   }
 
-  take(worker: number, count: number) {
-    const epoch = this.epoch;
-    const nonces = epoch?.nonces.take(worker, count) ?? [];
-    return epoch && nonces.length > 0 ? { publicKey: epoch.publicKey, nonces, tag: epoch } : undefined;
-  }
-
-  waitForWork(signal: AbortSignal): Promise<boolean> {
-    if (signal.aborted) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const wake = () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(true);
-      };
-      const onAbort = () => {
-        this.waiters.delete(wake);
-        resolve(false);
-      };
-      this.waiters.add(wake);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
+  /** The epoch to compute now; waits while there is none or the current one is done. undefined once `signal` aborts. */
+  async next(signal: AbortSignal): Promise<Epoch | undefined> {
+    while (!signal.aborted) {
+      const e = this.epoch;
+      if (e && !e.done && !e.replaced.signal.aborted) return e;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          signal.removeEventListener('abort', done);
+          this.wake = undefined;
+          resolve();
+        };
+        this.wake = done;
+        signal.addEventListener('abort', done, { once: true });
+      });
+    }
+    return undefined;
   }
 }

@@ -1,0 +1,45 @@
+// GET /metrics: Prometheus text whose values move when a job runs.
+import t from 'tap';
+import { generateBody, openEngine, startServer, stream } from './helpers.js';
+
+/** The value of one sample (name with labels, as printed), or undefined when absent. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+t.test('/metrics counts nonces, batches and jobs, and shows the job state and device memory', async (t) => {
+  const engine = await openEngine();
+  const server = await startServer(engine, { MAX_JOB_DURATION: '1' });
+  t.teardown(async () => {
+    await server.close();
+    await engine.close();
+  });
+  const scrape = async () => {
+    const res = await fetch(`${server.url}/metrics`);
+    t.match(res.headers.get('content-type'), /^text\/plain/);
+    return res.text();
+  };
+  const device = `device="${engine.devices[0].info.backend}:${engine.devices[0].info.index}"`;
+
+  const before = await scrape();
+  t.equal(sample(before, 'lgb_job_running{kind="generate"}'), 0);
+  t.equal(sample(before, 'lgb_cuda_broken'), 0);
+  t.ok((sample(before, `lgb_device_memory_total_bytes{${device}}`) ?? 0) > 0, 'device memory is reported');
+
+  const s = await stream(`${server.url}/generate`, generateBody({ r_target: 1.41 }));
+  await s.next();
+  const during = await scrape();
+  t.equal(sample(during, 'lgb_job_running{kind="generate"}'), 1, 'a job holds the devices');
+  const lines = await s.rest();
+  const after = await scrape();
+  t.equal(sample(after, 'lgb_job_running{kind="generate"}'), 0);
+  t.equal(sample(after, 'lgb_jobs_total{kind="generate",outcome="completed"}'), 1);
+  const computed = sample(after, `lgb_nonces_computed_total{${device}}`) ?? 0;
+  const valid = sample(after, `lgb_nonces_valid_total{${device}}`) ?? 0;
+  const last = lines.at(-1);
+  t.equal(computed, last.aggregated_total_computed, 'nonces computed = the job\'s total');
+  t.equal(valid, last.aggregated_total_valid, 'nonces valid = the job\'s total');
+  t.equal(sample(after, `lgb_batch_seconds_count{${device}}`), last.aggregated_batch_number, 'one latency sample per batch');
+  t.ok((sample(after, `lgb_device_memory_used_bytes{${device}}`) ?? 0) > 0, 'the engine holds memory for the model');
+});

@@ -1,0 +1,95 @@
+// The pooled result buffer on its own: delivery order, batching of what piles up, the bound, and that every loss
+// is logged as an error with its count. The sender is a stand-in for the orchestrator client.
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import t from 'tap';
+import { ResultOutbox, type ResultSender } from '../src/pooled/outbox.js';
+import { delay, eventually } from './helpers.js';
+
+function capture() {
+  const records: any[] = [];
+  const log = pino({ level: 'info' }, new Writable({
+    write(chunk, _enc, done) {
+      records.push(JSON.parse(chunk.toString()));
+      done();
+    },
+  }));
+  return { log, records };
+}
+
+class Sender implements ResultSender {
+  calls: { kind: 'one' | 'batch'; ids: number[] }[] = [];
+  up = true;
+  async sendResult(result: object) {
+    await delay(5);
+    this.calls.push({ kind: 'one', ids: [(result as { id: number }).id] });
+    if (!this.up) throw new Error('HTTP 503');
+  }
+  async sendResults(results: object[]) {
+    await delay(5);
+    this.calls.push({ kind: 'batch', ids: results.map((r) => (r as { id: number }).id) });
+    if (!this.up) throw new Error('HTTP 503');
+  }
+}
+
+t.test('one result goes out alone; what piles up meanwhile goes out as one batch, in order', async (t) => {
+  const sender = new Sender();
+  const outbox = new ResultOutbox(sender, { limit: 100, retryDelayMs: 10, log: capture().log });
+  outbox.push({ id: 1 });
+  outbox.push({ id: 2 });
+  outbox.push({ id: 3 });
+  t.ok(await outbox.flush());
+  t.same(sender.calls, [{ kind: 'one', ids: [1] }, { kind: 'batch', ids: [2, 3] }]);
+  t.equal(outbox.delivered, 3);
+});
+
+t.test('failed results stay buffered, are retried after the delay, and arrive once', async (t) => {
+  const sender = new Sender();
+  sender.up = false;
+  const outbox = new ResultOutbox(sender, { limit: 100, retryDelayMs: 20, log: capture().log });
+  for (let id = 1; id <= 5; id++) outbox.push({ id });
+  await delay(60);
+  t.equal(outbox.pending, 5, 'all buffered while the orchestrator fails');
+  sender.calls = [];
+  sender.up = true;
+  await eventually(() => outbox.pending === 0);
+  t.same(sender.calls.flatMap((c) => c.ids), [1, 2, 3, 4, 5]);
+  t.equal(sender.calls[0].kind, 'batch', 'the buffer goes out as results/batch');
+});
+
+t.test('past the bound the oldest are dropped, and each loss is logged as an error with its count', async (t) => {
+  const sender = new Sender();
+  sender.up = false;
+  const { log, records } = capture();
+  const changes: [number, number][] = [];
+  const outbox = new ResultOutbox(sender, { limit: 3, retryDelayMs: 1000, log, onChange: (p, l) => changes.push([p, l]) });
+  for (let id = 1; id <= 5; id++) {
+    outbox.push({ id });
+    await delay(10);
+  }
+  t.equal(outbox.pending, 3);
+  t.equal(outbox.lost, 2);
+  const errors = records.filter((r) => r.level === 50);
+  t.same(errors.map((r) => r.lost), [1, 1]);
+  t.match(errors[0].msg, /1 results lost/);
+  t.ok(changes.some(([, lost]) => lost === 1), 'losses reach the metrics');
+  sender.up = true;
+  sender.calls = [];
+  t.ok(await outbox.flush());
+  t.same(sender.calls.flatMap((c) => c.ids), [3, 4, 5], 'the newest survive');
+  t.equal(outbox.lost, 2);
+});
+
+t.test('abandoning at the end of a session counts and logs what is left', async (t) => {
+  const sender = new Sender();
+  sender.up = false;
+  const { log, records } = capture();
+  const outbox = new ResultOutbox(sender, { limit: 10, retryDelayMs: 1000, log });
+  outbox.push({ id: 1 });
+  outbox.push({ id: 2 });
+  t.notOk(await outbox.flush());
+  outbox.abandon();
+  t.equal(outbox.pending, 0);
+  t.equal(outbox.lost, 2);
+  t.equal(records.filter((r) => r.level === 50).at(-1).lost, 2);
+});
