@@ -12,6 +12,8 @@ import { loadNative } from '../../addon/lib/native.js';
 import { parseFlags } from './args.js';
 
 const SEED = 'bench-rng';
+const V2 = { dim: 1792, n_layers: 64, n_heads: 64, n_kv_heads: 64, vocab_size: 8196, ffn_dim_multiplier: 10,
+  multiple_of: 8192, norm_eps: 1e-5, rope_theta: 10000, use_scaled_rope: false, seq_len: 256 };
 const V1 = { dim: 1024, n_layers: 32, n_heads: 32, n_kv_heads: 32, vocab_size: 8196, ffn_dim_multiplier: 10,
   multiple_of: 2048, norm_eps: 1e-5, rope_theta: 10000, use_scaled_rope: false, seq_len: 128 };
 
@@ -77,6 +79,15 @@ function main(): void {
   }
   result.normals = rows;
 
+  // Per-nonce data of PARAMS_V2 (458,752 normals of input and a permutation of 8196 per nonce).
+  const batch = 64;
+  const inputs: { threads: number; seconds: number; noncesPerSecond: number }[] = [];
+  for (const t of [...new Set([1, threads])]) {
+    const s = median(Array.from({ length: runs }, () => C.timeBatchInputs('bench-rng', 'pk', V2, batch, t) as number));
+    inputs.push({ threads: t, seconds: s, noncesPerSecond: batch / s });
+  }
+  result.v2Inputs = { batch, runs: inputs };
+
   if (flags['v1-weights']) {
     const goldenFile = path.resolve(__dirname, '../../../../shared/golden/v1_weights.json');
     const golden = existsSync(goldenFile) ? JSON.parse(readFileSync(goldenFile, 'utf8')) : undefined;
@@ -104,6 +115,10 @@ function main(): void {
   for (const r of rows) {
     lines.push(`${r.what.padEnd(52)}${String(r.threads).padStart(8)}${r.seconds.toFixed(3).padStart(10)}` +
       `${fmtRate(r.rate).padStart(12)}${`${r.vsNumpy.toFixed(2)}x`.padStart(10)}  ${r.same ? 'yes' : 'NO'}`);
+  }
+  for (const r of inputs) {
+    lines.push(`PARAMS_V2 inputs + permutations, batch of ${batch}, ${r.threads} thread(s): ${r.seconds.toFixed(3)} s median, ` +
+      `${r.noncesPerSecond.toFixed(0)} nonces/s`);
   }
   if (result.v1Weights) {
     const v = result.v1Weights as { seconds: number; buildSeconds: number; hashSeconds: number; referenceSeconds: number;

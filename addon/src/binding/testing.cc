@@ -334,6 +334,19 @@ void InitTesting(Napi::Env env, Napi::Object exports) {
     o.Set("sha256", digest);
     return o;
   });
+  // timeBatchInputs(blockHash, publicKey, params, count, threads): seconds for make_batch_inputs of nonces
+  // 0..count-1 (inputs and permutations; no pool is built), measured in C++ (benchmarks only).
+  def("timeBatchInputs", [](const Napi::CallbackInfo& info) -> Napi::Value {
+    lgb::HostModel m;  // make_batch_inputs reads only block_hash and params
+    m.block_hash = Str(info, 0);
+    m.params = ParamsArg(info, 2);
+    std::vector<uint64_t> nonces(static_cast<size_t>(Int(info, 3)));
+    for (size_t i = 0; i < nonces.size(); ++i) nonces[i] = i;
+    lgb::BatchInputs b;
+    const auto t0 = std::chrono::steady_clock::now();
+    lgb::make_batch_inputs(m, Str(info, 1), nonces, static_cast<int>(Int(info, 4, 0)), &b);
+    return Napi::Number::New(info.Env(), Seconds(t0));
+  });
   // poolPrefix(blockHash, n, threads?): the first n fp16 values of the weight pool of any model of this hash.
   def("poolPrefix", [](const Napi::CallbackInfo& info) -> Napi::Value {
     std::vector<uint16_t> v(Int(info, 1));
