@@ -119,7 +119,8 @@ void run_stream(const Pcg64& start, int64_t count, T* out, F tf, const NormalStr
       // Size the last round to what is left (about 1.0221 words per value, rng.md §4).
       const int64_t left = count - produced;
       const int64_t want = (left + left / 32 + 64 + per_round - 1) / per_round;
-      const int64_t words = std::max<int64_t>(1, std::min(opt.chunk_words, want));
+      // At most 2^25 words in flight per round (bounds the buffers on many-core machines).
+      const int64_t words = std::max<int64_t>(1, std::min({opt.chunk_words, want, (int64_t{1} << 25) / per_round}));
       for (auto& c : chunks) {
         c.a = a;
         c.a_next = a + words;
