@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { request } from 'undici';
 import { FakeAutoscaler } from './helpers/fake-autoscaler.js';
 import { appendLog, post, startTestWorker, testDir, until, type TestWorker } from './helpers/harness.js';
-import { generatePayload, startModelServer, type ModelServerProcess } from './helpers/model-server.js';
+import { generatePayload, startModelServer, untilServing, type ModelServerProcess } from './helpers/model-server.js';
 import { join } from 'node:path';
 
 const auto = new FakeAutoscaler();
@@ -20,7 +20,7 @@ t.before(async () => {
   logFile = join(dir, 'server.log');
   server = await startModelServer(logFile, { MAX_JOB_DURATION: '3' });
   w = await startTestWorker({ REPORT_ADDR: auto.url, MODEL_SERVER_URL: server.url, WORKER_PERF: '100' }, dir);
-  await until(() => w.handle.accounting.modelLoaded, 30_000, 'the worker to see the model server start');
+  await untilServing(server, () => w.handle.accounting.modelLoaded, 30_000);
 });
 t.teardown(async () => {
   await w?.close();

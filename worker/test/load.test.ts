@@ -10,7 +10,7 @@ import { runInNewContext } from 'node:vm';
 import { Agent, request } from 'undici';
 import { FakeAutoscaler } from './helpers/fake-autoscaler.js';
 import { post, startTestWorker, testDir, until, type TestWorker } from './helpers/harness.js';
-import { generatePayload, startModelServer, type ModelServerProcess } from './helpers/model-server.js';
+import { generatePayload, startModelServer, untilServing, type ModelServerProcess } from './helpers/model-server.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -33,7 +33,7 @@ t.before(async () => {
   // other, the rest get 429; beside them /health is admitted only while less than 5 s of work is queued
   // (pyworker.md pitfall 5: the wait is global).
   w = await startTestWorker({ REPORT_ADDR: auto.url, MODEL_SERVER_URL: server.url, WORKER_PERF: '100' }, dir);
-  await until(() => w.handle.accounting.modelLoaded, 30_000, 'loaded');
+  await untilServing(server, () => w.handle.accounting.modelLoaded, 30_000);
 });
 t.teardown(async () => {
   await w?.close();

@@ -2,7 +2,7 @@
 // start_server.sh starts it: stdout and stderr appended to the model log the worker follows.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { PRESETS } from '../../../addon/lib/index.js';
@@ -11,6 +11,7 @@ const SERVER_MAIN = join(__dirname, '../../../server/src/server.js');
 
 export interface ModelServerProcess {
   url: string;
+  logFile: string;
   port: number;
   child: ChildProcess;
   exited: Promise<number | null>;
@@ -36,6 +37,7 @@ export async function startModelServer(logFile: string, env: Record<string, stri
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     url: `http://127.0.0.1:${port}`,
+    logFile,
     port,
     child,
     exited,
@@ -58,4 +60,18 @@ export function generatePayload(overrides: Record<string, unknown> = {}): Record
     params: PRESETS.tiny,
     ...overrides,
   };
+}
+
+/** Resolves once `ready()` holds; rejects at once with the log's tail if the server process exits first. */
+export async function untilServing(server: ModelServerProcess, ready: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  let exited: number | null | undefined;
+  void server.exited.then((code) => (exited = code));
+  while (!ready()) {
+    if (exited !== undefined || Date.now() > deadline) {
+      const tail = readFileSync(server.logFile, 'utf8').split('\n').slice(-20).join('\n');
+      throw new Error(`the model server ${exited !== undefined ? `exited (${exited})` : 'did not start'}; log tail:\n${tail}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
