@@ -83,7 +83,8 @@ rotate_model_log() {
 }
 
 cert_is_fresh() {
-  [[ -s "$WORKER_SSL_CERT" && -s "$WORKER_SSL_KEY" ]] && openssl x509 -checkend 86400 -noout -in "$WORKER_SSL_CERT" >/dev/null 2>&1
+  [[ -s "$WORKER_SSL_CERT" && -s "$WORKER_SSL_KEY" ]] &&
+    openssl x509 -checkend 86400 -noout -in "$WORKER_SSL_CERT" >/dev/null 2>&1
 }
 
 # The instance certificate, as Vast's start_server.sh makes it: an RSA-2048 key and a CSR (CN=pyworker.vast.ai,

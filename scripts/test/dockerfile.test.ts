@@ -193,7 +193,8 @@ t.test('start_server.sh parses (bash -n)', async (t) => {
 });
 
 const shellcheck = spawnSync('shellcheck', ['--version']).status === 0;
-t.test('start_server.sh is shellcheck-clean', { skip: shellcheck ? false : 'shellcheck is not installed here (CI runs it)' }, async (t) => {
+const noShellcheck = shellcheck ? false : 'shellcheck is not installed here (the CI workflow runs it)';
+t.test('start_server.sh is shellcheck-clean', { skip: noShellcheck }, async (t) => {
   const r = spawnSync('shellcheck', ['-f', 'gcc', 'start_server.sh'], { cwd: ROOT, encoding: 'utf8' });
   t.equal(r.stdout, '', 'no findings');
   t.equal(r.status, 0);
@@ -293,11 +294,12 @@ t.test('start_server.sh reports a certificate it cannot get to the autoscaler an
 });
 
 const openssl = spawnSync('openssl', ['version']).status === 0;
-t.test('start_server.sh has the instance CSR signed, keeps the certificate, then starts the worker', { skip: openssl ? false : 'the openssl command is not installed here' }, async (t) => {
+const noOpenssl = openssl ? false : 'the openssl command is not installed here (start_server.sh needs it for USE_SSL)';
+t.test('start_server.sh has the instance CSR signed, keeps the certificate, then starts the worker', { skip: noOpenssl }, async (t) => {
   const cert = '-----BEGIN CERTIFICATE-----\nc2lnbmVkIGJ5IHRoZSBzdGFuZC1pbg==\n-----END CERTIFICATE-----\n';
-  const console = await stub(() => cert);
+  const vastConsole = await stub(() => cert);
   const autoscaler = await stub(() => '{}');
-  t.teardown(console.close);
+  t.teardown(vastConsole.close);
   t.teardown(autoscaler.close);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgb-start-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -305,13 +307,13 @@ t.test('start_server.sh has the instance CSR signed, keeps the certificate, then
   const key = path.join(dir, 'tls', 'instance.key');
   // No PUBLIC_IPADDR: the worker cannot start and reports that to the autoscaler (its beacon), which shows it ran.
   const child = startScript({ MODEL_LOG: path.join(dir, 'server.log'), START_WORKER: 'true', USE_SSL: 'true',
-    CONTAINER_ID: '4242', REPORT_ADDR: autoscaler.url, VAST_SIGN_CERT_URL: `${console.url}/api/v0/sign_cert/`,
+    CONTAINER_ID: '4242', REPORT_ADDR: autoscaler.url, VAST_SIGN_CERT_URL: `${vastConsole.url}/api/v0/sign_cert/`,
     WORKER_SSL_CERT: crt, WORKER_SSL_KEY: key, HOST: '127.0.0.1', PORT: String(await freePort()), ENGINE_BACKEND: 'cpu',
     ENGINE_THREADS: '1' });
   t.teardown(() => child.kill('SIGKILL'));
   await until('the worker beacon', () => autoscaler.seen.length > 0 || child.exitCode !== null);
-  t.equal(console.seen[0]?.url, '/api/v0/sign_cert/?instance_id=4242');
-  t.match(console.seen[0]?.body, /^-----BEGIN CERTIFICATE REQUEST-----/);
+  t.equal(vastConsole.seen[0]?.url, '/api/v0/sign_cert/?instance_id=4242');
+  t.match(vastConsole.seen[0]?.body, /^-----BEGIN CERTIFICATE REQUEST-----/);
   t.equal(fs.readFileSync(crt, 'utf8'), cert, 'the signed certificate is stored');
   t.equal(fs.statSync(key).mode & 0o077, 0, 'the key is private');
   t.match(JSON.parse(autoscaler.seen[0]?.body ?? '{}').error_msg, /PUBLIC_IPADDR/, 'the worker ran, with USE_SSL');
