@@ -9,6 +9,10 @@ import { loadConfig, type ServerConfig } from '../src/config.js';
 import type { ServerEngine } from '../src/engine.js';
 import { createLogger } from '../src/log.js';
 
+/** A parsed JSON line or body: the tests check its fields one by one against the spec. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
 export const TINY = PRESETS.tiny;
 export const BLOCK_HASH = '005C2E3978768692556A88912DD0C44BA49F87001C41E815C1C010AEF25EFF56';
 export const PUBLIC_KEY = '02b84b25628f800e36925811aa24aaf28c9f827333d2df990762b5c3a86eff7c9b';
@@ -54,7 +58,7 @@ export function generateBody(overrides: Record<string, unknown> = {}): Record<st
   };
 }
 
-export async function postJson(url: string, body: unknown): Promise<{ status: number; headers: http.IncomingHttpHeaders; json: any }> {
+export async function postJson(url: string, body: unknown): Promise<{ status: number; headers: http.IncomingHttpHeaders; json: Json }> {
   const raw = typeof body === 'string' ? body : JSON.stringify(body);
   const res = await request(url, { method: 'POST', body: raw, headers: { 'content-type': 'application/json' } });
   const text = await res.body.text();
@@ -63,11 +67,11 @@ export async function postJson(url: string, body: unknown): Promise<{ status: nu
 
 /** A streaming POST read line by line; `abort()` disconnects the client mid-stream. */
 export class LineStream {
-  readonly lines: any[] = [];
+  readonly lines: Json[] = [];
   private readonly controller = new AbortController();
   status = 0;
   headers: http.IncomingHttpHeaders = {};
-  private iterator: AsyncIterator<any> | undefined;
+  private iterator: AsyncIterator<Json> | undefined;
 
   constructor(private readonly url: string, private readonly body: unknown) {}
 
@@ -94,7 +98,7 @@ export class LineStream {
   }
 
   /** The next line, or undefined at the end of the stream. */
-  async next(): Promise<any> {
+  async next(): Promise<Json> {
     const r = await this.iterator!.next();
     if (r.done) return undefined;
     this.lines.push(r.value);
@@ -102,12 +106,12 @@ export class LineStream {
   }
 
   /** Reads until `predicate` holds for a line (returned), or the stream ends (undefined). */
-  async until(predicate: (line: any) => boolean): Promise<any> {
+  async until(predicate: (line: Json) => boolean): Promise<Json> {
     for (let line = await this.next(); line !== undefined; line = await this.next()) if (predicate(line)) return line;
     return undefined;
   }
 
-  async rest(): Promise<any[]> {
+  async rest(): Promise<Json[]> {
     while ((await this.next()) !== undefined);
     return this.lines;
   }
@@ -117,7 +121,7 @@ export class LineStream {
   }
 }
 
-async function* splitLines(body: AsyncIterable<Buffer>): AsyncGenerator<any> {
+async function* splitLines(body: AsyncIterable<Buffer>): AsyncGenerator<Json> {
   let buffered = '';
   try {
     for await (const chunk of body) {
@@ -143,7 +147,7 @@ export interface Recorded {
   method: string;
   path: string;
   query: URLSearchParams;
-  body: any;
+  body: Json;
   at: number;
   /** The status the stub answered with. */
   status?: number;

@@ -4,10 +4,10 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import t from 'tap';
 import { ResultOutbox, type ResultSender } from '../src/pooled/outbox.js';
-import { delay, eventually } from './helpers.js';
+import { delay, eventually, type Json } from './helpers.js';
 
 function capture() {
-  const records: any[] = [];
+  const records: Json[] = [];
   const log = pino({ level: 'info' }, new Writable({
     write(chunk, _enc, done) {
       records.push(JSON.parse(chunk.toString()));

@@ -2,7 +2,7 @@
 // results for every batch (a failing results endpoint: buffered, then flushed via results/batch), heartbeats,
 // switch_job (counters reset, range restarts), shutdown; then the failure paths.
 import t from 'tap';
-import { BLOCK_HASH, eventually, openEngine, startServer, StubService, stream, TINY, type Recorded } from './helpers.js';
+import { BLOCK_HASH, eventually, openEngine, startServer, StubService, stream, TINY, type Json, type Recorded } from './helpers.js';
 
 const PK1 = `02${'a1'.repeat(32)}`;
 const PK2 = `03${'b2'.repeat(32)}`;
@@ -11,7 +11,7 @@ const RANGE = { nonce_range_start: 0, nonce_range_end: 199 };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Results the orchestrator took (answered 200), one way or the other. */
-function delivered(orchestrator: StubService): any[] {
+function delivered(orchestrator: StubService): Json[] {
   return orchestrator.requests.filter((r) => r.status === 200).flatMap((r: Recorded) =>
     r.path.endsWith('/results') ? [r.body] : r.path.endsWith('/results/batch') ? r.body.results : []);
 }
