@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
+import { timeoutSignal } from './abort.js';
 
 export interface AutoscalerClientOptions {
   attempts: number;
@@ -26,13 +27,14 @@ export class AutoscalerClient {
     for (const addr of addrs) {
       for (let attempt = 1; attempt <= this.o.attempts; attempt++) {
         if (signal.aborted) return false;
+        const scoped = timeoutSignal(this.o.timeoutMs, signal);
         try {
           const res = await request(`${addr}${path}`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: makeBody(),
             dispatcher: this.agent,
-            signal: AbortSignal.any([signal, AbortSignal.timeout(this.o.timeoutMs)]),
+            signal: scoped.signal,
           });
           await res.body.dump();
           if (res.statusCode >= 200 && res.statusCode < 300) return true;
@@ -40,6 +42,8 @@ export class AutoscalerClient {
         } catch (err) {
           if (signal.aborted) return false;
           this.o.log.debug({ addr, path, attempt, err: (err as Error).message }, 'autoscaler request failed');
+        } finally {
+          scoped.dispose();
         }
         try {
           await sleep(this.o.retryGapMs, undefined, { signal });

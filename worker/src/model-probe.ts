@@ -3,6 +3,7 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request, type Dispatcher } from 'undici';
+import { timeoutSignal } from './abort.js';
 
 export interface ProbeOptions {
   modelServerUrl: string;
@@ -13,19 +14,20 @@ export interface ProbeOptions {
 
 /** One probe: the status, or the error text when no HTTP answer came. */
 export async function probeOnce(o: ProbeOptions, signal?: AbortSignal): Promise<{ healthy: boolean; detail: string }> {
-  const signals = [AbortSignal.timeout(o.timeoutMs)];
-  if (signal !== undefined) signals.push(signal);
+  const scoped = timeoutSignal(o.timeoutMs, signal);
   try {
     const res = await request(`${o.modelServerUrl}${o.healthPath}`, {
       method: 'GET',
       dispatcher: o.dispatcher,
-      signal: AbortSignal.any(signals),
+      signal: scoped.signal,
       reset: true,
     });
     await res.body.dump();
     return { healthy: res.statusCode === 200, detail: `HTTP ${res.statusCode}` };
   } catch (err) {
     return { healthy: false, detail: (err as Error).message };
+  } finally {
+    scoped.dispose();
   }
 }
 

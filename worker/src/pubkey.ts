@@ -6,6 +6,7 @@ import type { KeyObject } from 'node:crypto';
 import { request } from 'undici';
 import type { Logger } from 'pino';
 import { parsePublicKey } from './signature.js';
+import { timeoutSignal } from './abort.js';
 
 export const PUBKEY_FAILURE = 'Failed to get Serverless public key after all retry attempts';
 
@@ -22,8 +23,9 @@ export interface PubkeyOptions {
 export async function fetchPubkey(o: PubkeyOptions): Promise<KeyObject | undefined> {
   const url = `${o.reportAddr}/pubkey/`;
   for (let attempt = 1; attempt <= o.attempts; attempt++) {
+    const scoped = timeoutSignal(o.timeoutMs, o.signal);
     try {
-      const res = await request(url, { method: 'GET', signal: AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)]) });
+      const res = await request(url, { method: 'GET', signal: scoped.signal });
       const text = await res.body.text();
       if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`HTTP ${res.statusCode}`);
       const key = parsePublicKey(text);
@@ -32,6 +34,8 @@ export async function fetchPubkey(o: PubkeyOptions): Promise<KeyObject | undefin
     } catch (err) {
       if (o.signal.aborted) return undefined;
       o.log.warn({ attempt, attempts: o.attempts, url, err: (err as Error).message }, 'public key fetch failed');
+    } finally {
+      scoped.dispose();
     }
     if (attempt < o.attempts) {
       try {
