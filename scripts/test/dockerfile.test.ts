@@ -265,7 +265,7 @@ t.test('start_server.sh rotates the model log, starts the server into it, and st
   const read = (): string => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '');
   const started = (): boolean => fs.existsSync(`${log}.old`) && read().includes('Application startup complete.');
   await until('the startup line', () => started() || child.exitCode !== null);
-  t.equal(child.exitCode, null, `still running (${child.output()})`);
+  t.equal(child.exitCode, null, `still running (${child.output()}; model log: ${read()})`);
   t.notMatch(read(), /stale/, 'the new log starts empty of the previous boot');
   t.equal(fs.readFileSync(`${log}.old`, 'utf8'), 'stale: Application startup complete.\n', 'the old log is kept');
   t.not(fs.statSync(log).ino, staleInode, 'a new file (a tailer sees the inode change)');
