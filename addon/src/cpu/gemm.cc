@@ -1,4 +1,4 @@
-// GEMM y = round_fp16(x · Wᵀ) (see gemm.h for the contract). BLIS-style: x is packed into 6-row panels once; each
+// GEMM y = round_fp16(x · Wᵀ) (see gemm.h for the contract and summation order). BLIS-style: x is packed into 6-row panels once; each
 // worker owns a contiguous range of 16-column panels of W, converts (F16C) and transposes a kc x 16 block of W at a
 // time into float32, and runs the 6x16 register kernel over every row panel, accumulating in a per-worker block
 // that stays in cache until the last k block, where it is rounded to fp16 and stored.
@@ -18,36 +18,28 @@ namespace {
 
 constexpr int64_t kMR = 6;    // rows per register tile
 constexpr int64_t kNR = 16;   // columns per register tile (two 8-float vectors)
-constexpr int64_t kKC = 256;  // k block: one W panel block (kKC x 16 floats = 16 KiB) stays in L1
+// k block: one W panel block (kKC x 16 floats = 16 KiB) stays in L1. Part of the summation order (gemm.h): each
+// block's products are summed from zero, then added to the running sum, as BLAS kernels do.
+constexpr int64_t kKC = kGemmKBlock;
 constexpr int64_t kNG = 4;    // W panels a worker converts per k block and reuses across all row panels
 
 // ---- kernels -------------------------------------------------------------------------------------------------
 
-// c (6, 16) [ldc] (=|+=) a (kc, 6) · b (kc, 16), one fma chain per element, k ascending.
+// c (6, 16) [ldc] = (accumulate ? c + : ) a (kc, 6) · b (kc, 16), the product one fma chain per element from 0,
+// k ascending, then added to c with one float add.
 void kernel_scalar(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {
-  float acc[kMR][kNR];
-  for (int64_t i = 0; i < kMR; ++i)
-    for (int64_t j = 0; j < kNR; ++j) acc[i][j] = accumulate ? c[i * ldc + j] : 0.0f;
+  float acc[kMR][kNR] = {};
   for (int64_t k = 0; k < kc; ++k, a += kMR, b += kNR)
     for (int64_t i = 0; i < kMR; ++i)
       for (int64_t j = 0; j < kNR; ++j) acc[i][j] = std::fma(a[i], b[j], acc[i][j]);
   for (int64_t i = 0; i < kMR; ++i)
-    for (int64_t j = 0; j < kNR; ++j) c[i * ldc + j] = acc[i][j];
+    for (int64_t j = 0; j < kNR; ++j) c[i * ldc + j] = accumulate ? c[i * ldc + j] + acc[i][j] : acc[i][j];
 }
 
 __attribute__((target("avx2,fma"))) void kernel_avx2(int64_t kc, const float* a, const float* b, float* c,
                                                       int64_t ldc, bool accumulate) {
   __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
-  if (accumulate) {
-    c00 = _mm256_loadu_ps(c + 0 * ldc), c01 = _mm256_loadu_ps(c + 0 * ldc + 8);
-    c10 = _mm256_loadu_ps(c + 1 * ldc), c11 = _mm256_loadu_ps(c + 1 * ldc + 8);
-    c20 = _mm256_loadu_ps(c + 2 * ldc), c21 = _mm256_loadu_ps(c + 2 * ldc + 8);
-    c30 = _mm256_loadu_ps(c + 3 * ldc), c31 = _mm256_loadu_ps(c + 3 * ldc + 8);
-    c40 = _mm256_loadu_ps(c + 4 * ldc), c41 = _mm256_loadu_ps(c + 4 * ldc + 8);
-    c50 = _mm256_loadu_ps(c + 5 * ldc), c51 = _mm256_loadu_ps(c + 5 * ldc + 8);
-  } else {
-    c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = _mm256_setzero_ps();
-  }
+  c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = _mm256_setzero_ps();
   for (int64_t k = 0; k < kc; ++k, a += kMR, b += kNR) {
     __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
     __m256 x = _mm256_broadcast_ss(a + 0);
@@ -62,6 +54,14 @@ __attribute__((target("avx2,fma"))) void kernel_avx2(int64_t kc, const float* a,
     c40 = _mm256_fmadd_ps(x, b0, c40), c41 = _mm256_fmadd_ps(x, b1, c41);
     x = _mm256_broadcast_ss(a + 5);
     c50 = _mm256_fmadd_ps(x, b0, c50), c51 = _mm256_fmadd_ps(x, b1, c51);
+  }
+  if (accumulate) {
+    c00 = _mm256_add_ps(_mm256_loadu_ps(c + 0 * ldc), c00), c01 = _mm256_add_ps(_mm256_loadu_ps(c + 0 * ldc + 8), c01);
+    c10 = _mm256_add_ps(_mm256_loadu_ps(c + 1 * ldc), c10), c11 = _mm256_add_ps(_mm256_loadu_ps(c + 1 * ldc + 8), c11);
+    c20 = _mm256_add_ps(_mm256_loadu_ps(c + 2 * ldc), c20), c21 = _mm256_add_ps(_mm256_loadu_ps(c + 2 * ldc + 8), c21);
+    c30 = _mm256_add_ps(_mm256_loadu_ps(c + 3 * ldc), c30), c31 = _mm256_add_ps(_mm256_loadu_ps(c + 3 * ldc + 8), c31);
+    c40 = _mm256_add_ps(_mm256_loadu_ps(c + 4 * ldc), c40), c41 = _mm256_add_ps(_mm256_loadu_ps(c + 4 * ldc + 8), c41);
+    c50 = _mm256_add_ps(_mm256_loadu_ps(c + 5 * ldc), c50), c51 = _mm256_add_ps(_mm256_loadu_ps(c + 5 * ldc + 8), c51);
   }
   _mm256_storeu_ps(c + 0 * ldc, c00), _mm256_storeu_ps(c + 0 * ldc + 8, c01);
   _mm256_storeu_ps(c + 1 * ldc, c10), _mm256_storeu_ps(c + 1 * ldc + 8, c11);

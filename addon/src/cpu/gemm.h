@@ -4,9 +4,11 @@
 //   W (N, K)  fp16 bits, row-major (a linear layer's weight, possibly a slice of the pool: any 2-byte alignment)
 //   y (M, N)  float32, every element rounded to fp16 once
 //
-// Summation order (the determinism contract): y[m][n] = fp16(c_K) with c_0 = 0, c_{k+1} = fma(x[m][k], W[n][k], c_k),
-// k ascending. Blocking, threads and the other rows of the batch never change it, so a nonce's result does not
-// depend on its batch. The AVX2 kernel (6x16 register tile, F16C weight conversion into packed float32 panels) and
+// Summation order (the determinism contract): k runs in blocks of kGemmKBlock; block b's products are one fma chain
+// from zero, p_b = fma(x[m][k], W[n][k], ...) over its k ascending, and the blocks are added in order,
+// c = ((p_0 + p_1) + p_2) + ...; y[m][n] = fp16(c). This is how BLAS kernels (and so the reference's float32 CPU
+// matmul) accumulate: a register tile per k block, then C += tile. Threads, row tiling and the other rows of the
+// batch never change it, so a nonce's result does not depend on its batch. The AVX2 kernel (6x16 register tile, F16C weight conversion into packed float32 panels) and
 // the portable scalar kernel compute the same chain with the same fused multiply-adds, so they agree bit for bit.
 #pragma once
 #include <cstdint>
@@ -17,6 +19,8 @@
 
 namespace lgb {
 namespace cpu {
+
+inline constexpr int64_t kGemmKBlock = 256;
 
 // Rows of x in the kernel's panel layout: panel p holds rows 6p..6p+5 as [k][6] (rows past M are zero).
 struct PackedRows {
