@@ -1,6 +1,6 @@
 // `npm run demo`, run as a newcomer runs it (a child process, stderr not a terminal) with a short job: one JSON
 // summary on stdout, the results on disk agreeing with it, nothing on stderr, and no server left behind.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -96,4 +96,19 @@ t.test('a bad flag exits 2 with the usage on stderr and nothing on stdout', asyn
   t.equal(r.code, 2);
   t.equal(r.stdout, '');
   t.match(r.stderr, /usage: npm run demo/);
+});
+
+// util-linux `script` gives the demo a pseudo-terminal, as an interactive shell would.
+const hasScript = spawnSync('script', ['--version']).status === 0;
+const noScript = hasScript ? false : 'the `script` command (util-linux) is not installed here';
+t.test('on a terminal the demo draws live progress', { skip: noScript }, async (t) => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'lgb-demo-'));
+  t.teardown(() => fs.rmSync(out, { recursive: true, force: true }));
+  const cmd = [process.execPath, DEMO, '--seconds', '2', '--out', out].map((a) => `'${a}'`).join(' ');
+  const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', timeout: 180_000 });
+  t.equal(r.status, 0, r.stdout);
+  t.match(r.stdout, /\[demo\] model server on 127\.0\.0\.1:\d+/, 'the phases are announced');
+  t.ok(r.stdout.includes('\r\x1b[2K[demo] '), 'drawn over the previous line (carriage return, erase line)');
+  t.match(r.stdout, /\[demo\] [\d.]+ s {2}computed \d+ {2}valid \d+ {2}\d+ nonces\/s/, 'with the counters');
+  t.match(r.stdout, /\{"ok":true,/, 'then the summary');
 });
