@@ -221,6 +221,8 @@ export class WatchedEngine implements ServerEngine {
   /** When set, run() rejects with this instead of computing (e.g. an EngineError with code ERR_DEVICE). */
   failWith: ((call: number) => Error | undefined) | undefined;
   loadFailure: Error | undefined;
+  /** Makes load() take at least this long (a big model's build, in miniature). */
+  loadDelayMs = 0;
   private readonly wrapped = new Map<EngineDevice, EngineDevice>();
 
   constructor(readonly engine: Engine) {}
@@ -245,7 +247,9 @@ export class WatchedEngine implements ServerEngine {
     });
   }
 
-  load(blockHash: string, params: ModelParams) {
-    return this.loadFailure ? Promise.reject(this.loadFailure) : this.engine.load(blockHash, params);
+  async load(blockHash: string, params: ModelParams) {
+    await delay(this.loadDelayMs);
+    if (this.loadFailure) throw this.loadFailure;
+    return this.engine.load(blockHash, params);
   }
 }

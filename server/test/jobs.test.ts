@@ -54,4 +54,22 @@ t.test('jobs', async (t) => {
     next.abort();
     await eventually(() => watched.runs > settled);
   });
+
+  t.test('a client that leaves while the model is being built starts no computation', async (t) => {
+    watched.loadDelayMs = 300;
+    t.teardown(() => (watched.loadDelayMs = 0));
+    const before = watched.runs;
+    const controller = new AbortController();
+    const pending = fetch(`${server.url}/generate`, {
+      method: 'POST', body: JSON.stringify(generateBody({ r_target: 10 })), signal: controller.signal,
+    }).catch(() => undefined);
+    await delay(50);
+    controller.abort();
+    await pending;
+    await delay(600);
+    t.ok(watched.runs - before <= 1, `at most one batch ran (${watched.runs - before})`);
+    const next = await stream(`${server.url}/generate`, generateBody({ r_target: 10 }), false);
+    t.equal(next.status, 200, 'the devices are free');
+    next.abort();
+  });
 });

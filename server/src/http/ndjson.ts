@@ -7,9 +7,10 @@ export class NdjsonStream {
   private readonly gone = new AbortController();
 
   private constructor(private readonly res: ServerResponse) {
-    res.once('close', () => {
-      if (!res.writableFinished) this.gone.abort(new Error('client disconnected'));
-    });
+    const gone = () => this.gone.abort(new Error('client disconnected'));
+    // The client may have left while the model was being built, before this stream existed.
+    if (!res.socket || res.socket.destroyed) gone();
+    else res.once('close', () => res.writableFinished || gone());
   }
 
   /** Takes the response over from Fastify and sends the headers now. */
