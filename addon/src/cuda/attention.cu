@@ -1,4 +1,5 @@
-// Causal grouped-query attention (mirrors cpu/attention.cc), any head_dim (V2 has 28: no power-of-two tiling).
+// Causal grouped-query attention (mirrors cpu/attention.cc) on the CUDA cores, any head_dim: the plain version of
+// attention_mma.cu, used for head_dim > 128, and the dispatch between the two.
 //
 // Per (nonce, query head): s = fp16(fp16(q·kᵀ) / sqrt(head_dim)) over the causal prefix, p = fp16(softmax(s)) in
 // float32 (exp(s - max) * (1 / sum)), o = fp16(p·v) with float32 accumulation. Query head h reads kv head h / n_rep.
@@ -109,17 +110,17 @@ __global__ void attention_kernel(const __half* __restrict__ q, const __half* __r
 
 }  // namespace
 
-size_t attention_smem_bytes(const AttentionShape& s) {
+size_t attention_simt_smem_bytes(const AttentionShape& s) {
   const size_t kv = 2 * static_cast<size_t>(s.seq) * s.head_dim * sizeof(__half);
   const size_t per_warp = static_cast<size_t>((s.head_dim + s.seq + 1) / 2 * 2 + 64) * sizeof(float);
   return kv + kWarps * per_warp;
 }
 
-cudaError_t launch_attention(const __half* q, const __half* k, const __half* v, __half* out, const AttentionShape& s,
-                             bool last_only, cudaStream_t stream) {
+cudaError_t launch_attention_simt(const __half* q, const __half* k, const __half* v, __half* out,
+                                  const AttentionShape& s, bool last_only, cudaStream_t stream) {
   if (s.batch <= 0) return cudaSuccess;
   if (s.head_dim % 2 != 0 || s.n_kv_heads <= 0 || s.n_heads % s.n_kv_heads != 0) return cudaErrorInvalidValue;
-  const size_t smem = attention_smem_bytes(s);
+  const size_t smem = attention_simt_smem_bytes(s);
   if (smem > 48 * 1024) {
     const cudaError_t err =
         cudaFuncSetAttribute(attention_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
@@ -129,6 +130,17 @@ cudaError_t launch_attention(const __half* q, const __half* k, const __half* v, 
   attention_kernel<<<static_cast<unsigned>(s.batch * s.n_heads), kWarps * 32, smem, stream>>>(q, k, v, out, s,
                                                                                              sqrt_hd, last_only);
   return cudaGetLastError();
+}
+
+size_t attention_smem_bytes(const AttentionShape& s) {
+  const size_t mma = attention_mma_smem_bytes(s);
+  return mma > 0 ? mma : attention_simt_smem_bytes(s);
+}
+
+cudaError_t launch_attention(const __half* q, const __half* k, const __half* v, __half* out, const AttentionShape& s,
+                             bool last_only, cudaStream_t stream) {
+  return attention_mma_smem_bytes(s) > 0 ? launch_attention_mma(q, k, v, out, s, last_only, stream)
+                                         : launch_attention_simt(q, k, v, out, s, last_only, stream);
 }
 
 }  // namespace lgb::cuda

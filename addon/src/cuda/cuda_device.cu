@@ -67,19 +67,29 @@ class CudaDevice final : public Device {
     }
     size_t free_b = 0, total_b = 0;
     LGB_CUDA(cudaMemGetInfo(&free_b, &total_b));
-    const uint64_t weight_bytes = DeviceWeights::bytes_needed(*model);
     const uint64_t per_nonce = Activations::bytes_per_nonce(p);
     const uint64_t reserve = std::max<uint64_t>(512ull << 20, total_b / 32);  // cuBLASLt, allocator slack
-    if (free_b < weight_bytes + reserve + per_nonce) {
+    const int64_t target_batch = std::max<int64_t>(1, kTargetRows / p.seq_len);
+    // Materialised weights when they fit with a full batch (faster GEMMs), else the shifted copies of the pool.
+    auto fits = [&](cuda::WeightMode mode, int64_t batch) {
+      return DeviceWeights::bytes_while_loading(*model, mode) + reserve <= free_b &&
+             DeviceWeights::bytes_needed(*model, mode) + reserve + per_nonce * batch <= free_b;
+    };
+    const cuda::WeightMode mode =
+        fits(cuda::WeightMode::kMaterialised, target_batch) ? cuda::WeightMode::kMaterialised
+                                                            : cuda::WeightMode::kShiftedCopies;
+    if (!fits(mode, 1)) {
+      const uint64_t need = DeviceWeights::bytes_while_loading(*model, mode) + reserve + per_nonce;
       throw Error(kErrOutOfMemory, info_.name + " (cuda:" + std::to_string(ctx_.device()) + ") lacks memory: " +
-                                       std::to_string((weight_bytes + reserve + per_nonce) >> 20) + " MiB needed, " +
-                                       std::to_string(free_b >> 20) + " MiB free");
+                                       std::to_string(need >> 20) + " MiB needed, " + std::to_string(free_b >> 20) +
+                                       " MiB free");
     }
+    const uint64_t weight_bytes = DeviceWeights::bytes_needed(*model, mode);
     const int64_t fit = static_cast<int64_t>((free_b - weight_bytes - reserve) / per_nonce);
-    const int64_t batch = std::max<int64_t>(1, std::min(fit, std::max<int64_t>(1, kTargetRows / p.seq_len)));
+    const int64_t batch = std::max<int64_t>(1, std::min(fit, target_batch));
 
     try {
-      ctx_.weights = std::make_unique<DeviceWeights>(*model, ctx_.stream());
+      ctx_.weights = std::make_unique<DeviceWeights>(*model, mode, ctx_.stream());
       ctx_.act = std::make_unique<Activations>(p, batch);
       const size_t in_count = static_cast<size_t>(batch * p.seq_len * p.dim);
       for (int s = 0; s < 2; ++s) {

@@ -25,16 +25,25 @@ cudaError_t launch_add_rmsnorm(__half* h, const __half* delta, const __half* w, 
 cudaError_t launch_rope(__half* x, int64_t rows, int64_t n_heads, int64_t head_dim, int64_t seq_len,
                         const __half* cos, const __half* sin, cudaStream_t stream);
 
-// attention.cu. Causal grouped-query attention per (nonce, head), K/V of the nonce's kv head in shared memory.
-// q: (batch * seq, n_heads * hd); k, v: (batch * seq, n_kv * hd); out: (batch * seq, n_heads * hd), or, when
-// last_only, only the last position of each nonce: out (batch, n_heads * hd).
+// attention.cu / attention_mma.cu. Causal grouped-query attention per (nonce, head), K/V of the nonce's kv head in
+// shared memory. q: (batch * seq, n_heads * hd); k, v: (batch * seq, n_kv * hd); out: (batch * seq, n_heads * hd),
+// or, when last_only, only the last position of each nonce: out (batch, n_heads * hd).
+// launch_attention picks the tensor-core kernel (head_dim <= 128) or the plain one (attention.cu, any head_dim).
 struct AttentionShape {
   int64_t batch, seq, n_heads, n_kv_heads, head_dim;
 };
-// Shared memory one block needs (bytes); 0 when the shape does not fit one block (too long a sequence).
+// Shared memory one block of the kernel launch_attention picks needs (bytes).
 size_t attention_smem_bytes(const AttentionShape& s);
 cudaError_t launch_attention(const __half* q, const __half* k, const __half* v, __half* out, const AttentionShape& s,
                              bool last_only, cudaStream_t stream);
+// The two kernels by name (the kernel check compares both with the CPU). attention_mma_smem_bytes is 0 when the
+// tensor-core kernel does not take this head_dim.
+size_t attention_simt_smem_bytes(const AttentionShape& s);
+cudaError_t launch_attention_simt(const __half* q, const __half* k, const __half* v, __half* out,
+                                  const AttentionShape& s, bool last_only, cudaStream_t stream);
+size_t attention_mma_smem_bytes(const AttentionShape& s);
+cudaError_t launch_attention_mma(const __half* q, const __half* k, const __half* v, __half* out,
+                                 const AttentionShape& s, bool last_only, cudaStream_t stream);
 
 // swiglu.cu. a = fp16(fp16(silu(a)) * b), elementwise over n values (a is overwritten).
 cudaError_t launch_swiglu(__half* a, const __half* b, int64_t n, cudaStream_t stream);

@@ -31,9 +31,10 @@ double measure_cuda_gemm_tflops(int index, int64_t m, int64_t n, int64_t k) {
         y(static_cast<size_t>(m * n));
     LGB_CUDA(cuda::launch_fill_random(x.get(), m * k, 1, stream));
     LGB_CUDA(cuda::launch_fill_random(w.get(), n * k, 2, stream));
-    for (int i = 0; i < 3; ++i) gemm.matmul(x.get(), k, w.get(), k, y.get(), n, m, n, k, stream);
+    // Warm-up long enough for the clocks to settle (8192³: ~20 ms), then the median of 25.
+    for (int i = 0; i < 12; ++i) gemm.matmul(x.get(), k, w.get(), k, y.get(), n, m, n, k, stream);
     std::vector<float> ms;
-    for (int i = 0; i < 15; ++i) {
+    for (int i = 0; i < 25; ++i) {
       LGB_CUDA(cudaEventRecord(start, stream));
       gemm.matmul(x.get(), k, w.get(), k, y.get(), n, m, n, k, stream);
       LGB_CUDA(cudaEventRecord(stop, stream));

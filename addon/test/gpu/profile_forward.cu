@@ -1,7 +1,7 @@
-// Where the CUDA forward's time goes (for addon/src/cuda/NOTES.md): builds a model on the GPU, then for each batch
-// size times whole forwards with CUDA events (median of 3 after a warm-up) and one forward op by op (OpTimer).
-// Also times the w1 GEMM with its weight read from the aligned pool copy and from a separately allocated copy
-// (the "materialised weights" alternative) to show whether the aligned-copies mode costs GEMM speed.
+// Where the CUDA forward's time goes (for addon/src/cuda/NOTES.md): builds a model on the GPU in each weight mode
+// (shifted pool copies, materialised), then for each batch size times whole forwards with CUDA events (median of 3
+// after a warm-up) and one forward op by op (OpTimer). Also times the w1 GEMM with its weight at each alignment from
+// 16 to 256 bytes, the variable that separates the two modes.
 //
 //   lgb_cuda_profile [v1|v2] [batch ...]      one JSON object per line on stdout
 // Built only on request: cmake --build build --target lgb_cuda_profile (CUDA backend on).
@@ -79,15 +79,7 @@ int main(int argc, char** argv) {
     LGB_CUDA(cudaSetDevice(0));
     cudaStream_t stream;
     LGB_CUDA(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-    t0 = std::chrono::steady_clock::now();
-    cuda::DeviceWeights weights(*host, stream);
-    const double upload_s = seconds_since(t0);
     cuda::Gemm gemm(32u << 20);
-    std::printf("{\"what\":\"load\",\"params\":\"%s\",\"host_model_s\":%.3f,\"device_weights_s\":%.3f,"
-                "\"weight_bytes\":%llu}\n",
-                name.c_str(), host_s, upload_s, static_cast<unsigned long long>(weights.bytes()));
-    std::fflush(stdout);
-
     // FLOPs per nonce as addon/lib/params.ts flopsPerNonce counts them (last-position shortcut).
     const double flops_per_nonce = [&] {
       const double d = p.dim, hd = p.head_dim(), h = p.ffn_hidden_dim(), s = p.seq_len, L = p.n_layers;
@@ -97,58 +89,69 @@ int main(int argc, char** argv) {
              4 * s * d + 2 * p.vocab_size * d;
     }();
 
-    for (int64_t batch : batches) {
-      cuda::Activations act(p, batch);
-      BatchInputs in;
-      std::vector<uint64_t> nonces(batch);
-      for (int64_t i = 0; i < batch; ++i) nonces[i] = i;
+    for (const auto mode : {cuda::WeightMode::kShiftedCopies, cuda::WeightMode::kMaterialised}) {
+      const char* mode_name = mode == cuda::WeightMode::kShiftedCopies ? "shifted_copies" : "materialised";
       t0 = std::chrono::steady_clock::now();
-      make_batch_inputs(*host, key, nonces, 0, &in);
-      const double inputs_s = seconds_since(t0);
-      LGB_CUDA(cudaMemcpyAsync(act.h.get(), in.inputs.data(), in.inputs.size() * 2, cudaMemcpyHostToDevice, stream));
-      LGB_CUDA(cudaMemcpyAsync(act.perm.get(), in.permutations.data(), in.permutations.size() * 4,
-                               cudaMemcpyHostToDevice, stream));
-      // The forward overwrites h, so every timed run starts from the same uploaded inputs.
-      cuda::DeviceBuffer<__half> inputs(in.inputs.size());
-      LGB_CUDA(cudaMemcpyAsync(inputs.get(), act.h.get(), inputs.bytes(), cudaMemcpyDeviceToDevice, stream));
-      auto forward = [&](cuda::OpTimer* timer) {
-        LGB_CUDA(cudaMemcpyAsync(act.h.get(), inputs.get(), inputs.bytes(), cudaMemcpyDeviceToDevice, stream));
-        cuda::enqueue_forward(gemm, weights, p, host->layout, act, batch, stream, timer);
-      };
-      const double ms = time_ms(stream, 3, [&] { forward(nullptr); });
-      cuda::OpTimer timer;
-      forward(&timer);
-      LGB_CUDA(cudaStreamSynchronize(stream));
-      const auto ops = timer.collect();
-      double op_total = 0;
-      for (const auto& [op, t] : ops) op_total += t;
-      std::printf("{\"what\":\"forward\",\"params\":\"%s\",\"batch\":%lld,\"ms\":%.3f,\"nonces_per_s\":%.3f,"
-                  "\"tflops\":%.1f,\"inputs_cpu_s\":%.4f,\"ops_ms\":{",
-                  name.c_str(), static_cast<long long>(batch), ms, batch / (ms * 1e-3),
-                  flops_per_nonce * batch / (ms * 1e-3) / 1e12, inputs_s);
-      for (size_t i = 0; i < ops.size(); ++i)
-        std::printf("%s\"%s\":%.3f", i ? "," : "", ops[i].first.c_str(), ops[i].second);
-      std::printf("},\"ops_total_ms\":%.3f}\n", op_total);
+      cuda::DeviceWeights weights(*host, mode, stream);
+      const double upload_s = seconds_since(t0);
+      std::printf("{\"what\":\"load\",\"params\":\"%s\",\"mode\":\"%s\",\"host_model_s\":%.3f,"
+                  "\"device_weights_s\":%.3f,\"weight_bytes\":%llu}\n",
+                  name.c_str(), mode_name, host_s, upload_s, static_cast<unsigned long long>(weights.bytes()));
       std::fflush(stdout);
 
-      if (batch == batches.front()) {
-        // w1 GEMM: aligned pool copy vs a materialised (separately allocated) weight.
-        const auto& li = host->layout.layers[0];
-        const int64_t rows = batch * p.seq_len, ffn = p.ffn_hidden_dim();
-        cuda::DeviceBuffer<__half> own(static_cast<size_t>(ffn * p.dim));
-        LGB_CUDA(cudaMemcpyAsync(own.get(), weights.weight(li.w1), own.bytes(), cudaMemcpyDeviceToDevice, stream));
-        const double pool_ms = time_ms(stream, 5, [&] {
-          gemm.matmul(act.x.get(), p.dim, weights.weight(li.w1), p.dim, act.a.get(), ffn, rows, ffn, p.dim, stream);
-        });
-        const double own_ms = time_ms(stream, 5, [&] {
-          gemm.matmul(act.x.get(), p.dim, own.get(), p.dim, act.a.get(), ffn, rows, ffn, p.dim, stream);
-        });
-        const double f = 2.0 * rows * ffn * p.dim;
-        std::printf("{\"what\":\"w1_gemm\",\"rows\":%lld,\"pool_copy_ms\":%.4f,\"materialised_ms\":%.4f,"
-                    "\"pool_copy_tflops\":%.1f,\"materialised_tflops\":%.1f}\n",
-                    static_cast<long long>(rows), pool_ms, own_ms, f / (pool_ms * 1e-3) / 1e12,
-                    f / (own_ms * 1e-3) / 1e12);
+      for (int64_t batch : batches) {
+        cuda::Activations act(p, batch);
+        BatchInputs in;
+        std::vector<uint64_t> nonces(batch);
+        for (int64_t i = 0; i < batch; ++i) nonces[i] = i;
+        t0 = std::chrono::steady_clock::now();
+        make_batch_inputs(*host, key, nonces, 0, &in);
+        const double inputs_s = seconds_since(t0);
+        // The forward overwrites h, so every timed run starts from the same uploaded inputs.
+        cuda::DeviceBuffer<__half> inputs(in.inputs.size());
+        LGB_CUDA(cudaMemcpyAsync(inputs.get(), in.inputs.data(), inputs.bytes(), cudaMemcpyHostToDevice, stream));
+        LGB_CUDA(cudaMemcpyAsync(act.perm.get(), in.permutations.data(), in.permutations.size() * 4,
+                                 cudaMemcpyHostToDevice, stream));
+        auto forward = [&](cuda::OpTimer* timer) {
+          LGB_CUDA(cudaMemcpyAsync(act.h.get(), inputs.get(), inputs.bytes(), cudaMemcpyDeviceToDevice, stream));
+          cuda::enqueue_forward(gemm, weights, p, host->layout, act, batch, stream, timer);
+        };
+        const double ms = time_ms(stream, 3, [&] { forward(nullptr); });
+        cuda::OpTimer timer;
+        forward(&timer);
+        LGB_CUDA(cudaStreamSynchronize(stream));
+        const auto ops = timer.collect();
+        double op_total = 0;
+        for (const auto& [op, t] : ops) op_total += t;
+        std::vector<double> dist(batch);
+        LGB_CUDA(cudaMemcpy(dist.data(), act.dist.get(), batch * sizeof(double), cudaMemcpyDeviceToHost));
+        std::printf("{\"what\":\"forward\",\"params\":\"%s\",\"mode\":\"%s\",\"batch\":%lld,\"ms\":%.3f,"
+                    "\"nonces_per_s\":%.3f,\"tflops\":%.1f,\"inputs_cpu_s\":%.4f,\"dist0\":%.9f,\"ops_ms\":{",
+                    name.c_str(), mode_name, static_cast<long long>(batch), ms, batch / (ms * 1e-3),
+                    flops_per_nonce * batch / (ms * 1e-3) / 1e12, inputs_s, dist[0]);
+        for (size_t i = 0; i < ops.size(); ++i)
+          std::printf("%s\"%s\":%.3f", i ? "," : "", ops[i].first.c_str(), ops[i].second);
+        std::printf("},\"ops_total_ms\":%.3f}\n", op_total);
         std::fflush(stdout);
+
+        if (mode == cuda::WeightMode::kMaterialised && batch == batches.front()) {
+          // The w1 GEMM with its weight at 16 ... 256-byte alignment (offsets in a separate buffer).
+          const auto& li = host->layout.layers[0];
+          const int64_t rows = batch * p.seq_len, ffn = p.ffn_hidden_dim();
+          cuda::DeviceBuffer<__half> own(static_cast<size_t>(ffn * p.dim + 128));
+          for (int64_t off : {0, 8, 16, 32, 64}) {
+            LGB_CUDA(cudaMemcpyAsync(own.get() + off, weights.weight(li.w1), ffn * p.dim * sizeof(__half),
+                                     cudaMemcpyDeviceToDevice, stream));
+            const double gms = time_ms(stream, 7, [&] {
+              gemm.matmul(act.x.get(), p.dim, own.get() + off, p.dim, act.a.get(), ffn, rows, ffn, p.dim, stream);
+            });
+            std::printf("{\"what\":\"w1_gemm\",\"rows\":%lld,\"weight_alignment_bytes\":%d,\"ms\":%.4f,"
+                        "\"tflops\":%.1f}\n",
+                        static_cast<long long>(rows), off == 0 ? 256 : static_cast<int>(off * 2), gms,
+                        2.0 * rows * ffn * p.dim / (gms * 1e-3) / 1e12);
+            std::fflush(stdout);
+          }
+        }
       }
     }
     cudaStreamDestroy(stream);
