@@ -13,13 +13,19 @@ bool have_avx2_fma_f16c() {
 
 namespace {
 
-__attribute__((target("avx2,f16c"))) void round_fp16_f16c(float* x, int64_t n) {
+__attribute__((target("avx2,f16c"))) inline __m256 round_fp16_vec(__m256 v) {
+  return _mm256_cvtph_ps(_mm256_cvtps_ph(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+
+__attribute__((target("avx2,f16c"))) void round_fp16_copy_f16c(const float* src, float* dst, int64_t n) {
   int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    _mm256_storeu_ps(x + i, _mm256_cvtph_ps(h));
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, round_fp16_vec(_mm256_loadu_ps(src + i)));
+  if (i < n) {  // tail: through a zero-padded vector
+    alignas(32) float t[8] = {};
+    for (int64_t k = 0; i + k < n; ++k) t[k] = src[i + k];
+    _mm256_store_ps(t, round_fp16_vec(_mm256_load_ps(t)));
+    for (int64_t k = 0; i + k < n; ++k) dst[i + k] = t[k];
   }
-  for (; i < n; ++i) x[i] = round_fp16(x[i]);
 }
 
 __attribute__((target("avx2,f16c"))) void fp16_to_float_f16c(const uint16_t* src, float* dst, int64_t n) {
@@ -42,10 +48,12 @@ __attribute__((target("avx2,f16c"))) void float_to_fp16_f16c(const float* src, u
 
 }  // namespace
 
-void round_fp16_inplace(float* x, int64_t n) {
+void round_fp16_inplace(float* x, int64_t n) { round_fp16_copy(x, x, n); }
+
+void round_fp16_copy(const float* src, float* dst, int64_t n) {
   static const bool simd = have_avx2_fma_f16c();
-  if (simd) return round_fp16_f16c(x, n);
-  for (int64_t i = 0; i < n; ++i) x[i] = round_fp16(x[i]);
+  if (simd) return round_fp16_copy_f16c(src, dst, n);
+  for (int64_t i = 0; i < n; ++i) dst[i] = round_fp16(src[i]);
 }
 
 void fp16_to_float_array(const uint16_t* src, float* dst, int64_t n) {

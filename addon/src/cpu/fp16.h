@@ -19,6 +19,8 @@ bool have_avx2_fma_f16c();
 
 // x[i] = round_fp16(x[i]) for i < n.
 void round_fp16_inplace(float* x, int64_t n);
+// dst[i] = round_fp16(src[i]) for i < n (src == dst allowed).
+void round_fp16_copy(const float* src, float* dst, int64_t n);
 // dst[i] = float(src[i]) for i < n.
 void fp16_to_float_array(const uint16_t* src, float* dst, int64_t n);
 // dst[i] = half(src[i]) bits for i < n (src values are fp16-representable, so this is exact).

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "cpu/fp16.h"
 
@@ -190,9 +189,7 @@ void gemm_fp16w(Workers& workers, GemmScratch& scratch, const PackedRows& x, con
       }
       const int64_t c0 = g * kNR, c1 = std::min(n, (g + ng) * kNR);
       for (int64_t m = 0; m < M; ++m) {
-        float* out = y + m * ldy + c0;
-        std::memcpy(out, acc + m * ldc, (c1 - c0) * sizeof(float));
-        round_fp16_inplace(out, c1 - c0);
+        round_fp16_copy(acc + m * ldc, y + m * ldy + c0, c1 - c0);
       }
     }
   });
