@@ -21,14 +21,14 @@ export interface AppOptions {
   engine: ServerEngine;
   config: ServerConfig;
   logger: Logger;
-  /** After a fatal device failure has been reported on its stream (server.ts exits non-zero when configured). */
-  onFatal?: () => void;
+  /** After a fatal device failure has been reported on its stream (server.ts then shuts down, when configured). */
+  onFatal?: (err: Error) => void;
 }
 
 /** The routes and their shared state, as a plugin. */
 export const modelServer: FastifyPluginAsync<AppOptions> = async (app, opts) => {
   const { engine, config } = opts;
-  const health = new Health(() => opts.onFatal?.());
+  const health = new Health((err) => opts.onFatal?.(err));
   const metrics = new ServerMetrics(engine, () => health.cudaBroken);
   const ctx: ServerContext = {
     engine,

@@ -9,21 +9,21 @@ import type { ServerMetrics } from './metrics.js';
 
 /** cuda_broken: set by a fatal device failure, and never cleared (a restart is the cure). */
 export class Health {
-  private broken = false;
+  private failure: Error | undefined;
 
-  constructor(private readonly onFatal: () => void) {}
+  constructor(private readonly onFatal: (err: Error) => void) {}
 
   get cudaBroken(): boolean {
-    return this.broken;
+    return this.failure !== undefined;
   }
 
-  markBroken(): void {
-    this.broken = true;
+  markBroken(err: Error): void {
+    this.failure ??= err;
   }
 
   /** The stream that reported the failure is flushed: the process may now exit (the app's onFatal decides). */
   fatalReported(): void {
-    this.onFatal();
+    if (this.failure) this.onFatal(this.failure);
   }
 }
 

@@ -9,7 +9,8 @@ import { createLogger } from './log.js';
 /** The line the PyWorker waits for in the model log (pyworker.md §5): printed once, after the port accepts. */
 export const STARTUP_LINE = 'Application startup complete.';
 
-/** Runs the server; resolves once it has shut down, with process.exitCode set (0, or 1 after a fatal failure). */
+/** Runs the server until SIGINT/SIGTERM (resolves after the graceful shutdown) or, with EXIT_ON_FATAL, a fatal
+ *  device failure (rejects with it after the shutdown, so the caller exits non-zero). */
 export async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
@@ -20,6 +21,7 @@ export async function main(): Promise<void> {
   );
 
   let stopping: Promise<void> | undefined;
+  let fatal: Error | undefined;
   let stopped!: () => void;
   const done = new Promise<void>((resolve) => (stopped = resolve));
   const stop = (exitCode: number, reason: string): Promise<void> => {
@@ -48,8 +50,10 @@ export async function main(): Promise<void> {
     engine,
     config,
     logger: log,
-    onFatal: () => {
-      if (config.exitOnFatal) void stop(1, 'fatal device failure');
+    onFatal: (err) => {
+      if (!config.exitOnFatal) return;
+      fatal = err;
+      void stop(1, 'fatal device failure');
     },
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -70,4 +74,5 @@ export async function main(): Promise<void> {
   }
   process.stdout.write(`${STARTUP_LINE}\n`);
   await done;
+  if (fatal) throw fatal;
 }

@@ -218,6 +218,8 @@ export async function eventually(check: () => boolean, ms = 5000): Promise<void>
  *  when computation stops, or how a fatal device failure is reported. Everything else is the real engine. */
 export class WatchedEngine implements ServerEngine {
   runs = 0;
+  /** device.run calls per public key. */
+  readonly runsByKey = new Map<string, number>();
   /** When set, run() rejects with this instead of computing (e.g. an EngineError with code ERR_DEVICE). */
   failWith: ((call: number) => Error | undefined) | undefined;
   loadFailure: Error | undefined;
@@ -237,6 +239,7 @@ export class WatchedEngine implements ServerEngine {
       if (!w) {
         const run: EngineDevice['run'] = (publicKey, nonces, opts) => {
           this.runs += 1;
+          this.runsByKey.set(publicKey, (this.runsByKey.get(publicKey) ?? 0) + 1);
           const failure = this.failWith?.(this.runs);
           return failure ? Promise.reject(failure) : d.run(publicKey, nonces, opts);
         };

@@ -45,8 +45,8 @@ export interface LineSink {
   drained(): Promise<void>;
 }
 
-/** Computes until `signal` aborts (deadline, disconnect, shutdown); `totals` counts every computed batch, emitted
- *  or not. Device failures reject (the caller turns them into an error line). */
+/** Computes for MAX_JOB_DURATION, or until `signal` aborts (disconnect, shutdown); `totals` counts every computed
+ *  batch, streamed or not. Device failures reject (the caller turns them into an error line). */
 export class Generation {
   readonly totals: GenerationTotals = { batches: 0, computed: 0, valid: 0 };
 
@@ -65,7 +65,7 @@ export class Generation {
       publicKey: job.public_key,
       startNonce: job.start_nonce,
       batchSize: (device) => batchSize(device, ctx.config.maxBatchSize),
-      signal,
+      signal: AbortSignal.any([signal, AbortSignal.timeout(ctx.config.maxJobDurationMs)]),
       onBatch: async ({ worker, device, nonces, dist, nextNonce }) => {
         const valid = selectValid(nonces, dist, job.r_target);
         const mine = perDevice[worker];

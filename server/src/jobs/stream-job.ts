@@ -37,10 +37,10 @@ export async function loadModel(ctx: ServerContext, blockHash: string, params: M
 }
 
 /** Writes the error line for `err`; a fatal device failure also sets cuda_broken. Returns whether it was fatal. */
-export function reportError(ctx: ServerContext, stream: NdjsonStream, err: unknown): boolean {
+function reportError(ctx: ServerContext, stream: NdjsonStream, err: unknown): boolean {
   const line = errorLine(err);
   if (line.fatal) {
-    ctx.health.markBroken();
+    ctx.health.markBroken(err as Error);
     ctx.log.fatal({ err }, 'fatal device failure: cuda_broken is set');
   } else {
     ctx.log.warn({ err }, 'job failed');

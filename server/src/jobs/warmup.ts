@@ -36,7 +36,7 @@ async function pollParams(ctx: ServerContext, req: WarmupRequest, signal: AbortS
 export async function runWarmup(
   ctx: ServerContext, stream: NdjsonStream, signal: AbortSignal, lease: Lease, req: WarmupRequest,
 ): Promise<void> {
-  const { warmupMaxDurationMs, warmupPollIntervalMs, maxJobDurationMs } = ctx.config;
+  const { warmupMaxDurationMs, warmupPollIntervalMs } = ctx.config;
   const started = Date.now();
   const elapsed = () => Math.floor((Date.now() - started) / 1000);
   stream.write({ status: 'warmup_ready', job_id: req.jobId });
@@ -54,7 +54,7 @@ export async function runWarmup(
       await loadModel(ctx, job.block_hash, toModelParams(job.params));
       const generation = new Generation(ctx, job);
       try {
-        await generation.run(stream, AbortSignal.any([signal, AbortSignal.timeout(maxJobDurationMs)]));
+        await generation.run(stream, signal);
       } finally {
         await notifyComplete(ctx, req, generation, lease.signal);
       }

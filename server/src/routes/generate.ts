@@ -26,8 +26,7 @@ export function generateRoute(app: FastifyInstance, ctx: ServerContext): void {
     request.log.info({ blockHeight: body.block_height, publicKey: body.public_key.slice(0, 16) }, 'generate');
     await streamJob(ctx, reply, lease, async (stream, signal) => {
       if (loadFailure) throw loadFailure;
-      const deadline = AbortSignal.any([signal, AbortSignal.timeout(ctx.config.maxJobDurationMs)]);
-      await new Generation(ctx, body).run(stream, deadline);
+      await new Generation(ctx, body).run(stream, signal);
     });
   });
 }
