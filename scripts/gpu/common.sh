@@ -26,7 +26,8 @@ echo "build: $(( $(date +%s) - t0 )) s"
 export LLAMA_GPU_BENCH_ADDON=$PWD/build/llama_gpu_bench.node
 export UV_THREADPOOL_SIZE=32
 
-# step NAME TIMEOUT_S CMD...: runs CMD with a time limit, stderr to the log, and prints its exit code and time.
+# step NAME TIMEOUT_S CMD...: runs CMD with a time limit, its stderr to the log; says its exit code and time on
+# stderr (the command's stdout is often redirected into a result file).
 step() {
   local name=$1 limit=$2 t0 rc
   shift 2
@@ -34,6 +35,6 @@ step() {
   echo "=== $name" >> "$LOG"
   timeout "$limit" "$@" 2>> "$LOG"
   rc=$?
-  echo "$name: exit $rc in $(( $(date +%s) - t0 )) s"
+  echo "$name: exit $rc in $(( $(date +%s) - t0 )) s" >&2
   return $rc
 }
