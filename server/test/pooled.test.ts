@@ -2,7 +2,7 @@
 // results for every batch (a failing results endpoint: buffered, then flushed via results/batch), heartbeats,
 // switch_job (counters reset, range restarts), shutdown; then the failure paths.
 import t from 'tap';
-import { BLOCK_HASH, eventually, openEngine, startServer, StubService, stream, TINY, type Json, type Recorded } from './helpers.js';
+import { BLOCK_HASH, eventually, openEngine, startServer, StubService, stream, TINY, WatchedEngine, type Json, type Recorded } from './helpers.js';
 
 const PK1 = `02${'a1'.repeat(32)}`;
 const PK2 = `03${'b2'.repeat(32)}`;
@@ -168,7 +168,8 @@ t.test('/pooled', async (t) => {
 
 t.test('/pooled time limits and the result buffer bound', async (t) => {
   const engine = await openEngine();
-  const server = await startServer(engine, { POOLED_MAX_DURATION: '0.5', POOLED_RESULT_BUFFER: '3' });
+  const watched = new WatchedEngine(engine);
+  const server = await startServer(watched, { POOLED_MAX_DURATION: '0.5', POOLED_RESULT_BUFFER: '3', POOLED_MODEL_LOAD_TIMEOUT: '0.1' });
   t.teardown(async () => {
     await server.close();
     await engine.close();
@@ -199,5 +200,18 @@ t.test('/pooled time limits and the result buffer bound', async (t) => {
     t.equal(stats.pending_results, 0);
     const heartbeats = orchestrator.requests.filter((r) => r.path.endsWith('/heartbeat'));
     t.ok(heartbeats.some((r) => r.body.pending_results === 3), 'heartbeats show the full buffer');
+  });
+
+  t.test('a model build past POOLED_MODEL_LOAD_TIMEOUT: a TimeoutError line, and the orchestrator is told', async (t) => {
+    watched.loadDelayMs = 400;
+    t.teardown(() => (watched.loadDelayMs = 0));
+    const orchestrator = await new StubService(() => ({ body: { block_hash: BLOCK_HASH, r_target: R_TARGET, params: TINY } })).listen();
+    t.teardown(() => orchestrator.close());
+    const lines = await (await stream(`${server.url}/pooled`, { orchestrator_url: orchestrator.url })).rest();
+    t.same(lines.slice(-2), [
+      { status: 'loading_model' },
+      { error: 'Model build did not finish within 0.1 s', error_type: 'TimeoutError', code: 'ERR_LOAD_TIMEOUT' },
+    ]);
+    t.ok(orchestrator.requests.some((r) => r.path.endsWith('/shutdown')), 'shutdown sent (after the build ended)');
   });
 });

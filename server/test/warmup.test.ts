@@ -5,7 +5,7 @@ import { eventually, generateBody, openEngine, startServer, StubService, stream 
 
 t.test('/warmup', async (t) => {
   const engine = await openEngine();
-  const server = await startServer(engine, { MAX_JOB_DURATION: '1', WARMUP_MAX_DURATION: '2' });
+  const server = await startServer(engine, { MAX_JOB_DURATION: '1', WARMUP_MAX_DURATION: '2', HTTP_TIMEOUT: '0.3' });
   t.teardown(async () => {
     await server.close();
     await engine.close();
@@ -71,5 +71,18 @@ t.test('/warmup', async (t) => {
     t.same(lines.map((l) => l.status ?? l.error_type), ['warmup_ready', 'warmup_params_received', 'ValidationError']);
     t.match(lines[2].error, /^Invalid field start_nonce: /);
     t.equal(controller.count('POST', '/warmup/complete'), 0, 'no generation, no completion');
+  });
+
+  t.test('a controller that does not answer: each poll gives up after HTTP_TIMEOUT, and polling goes on', async (t) => {
+    const silent = await new StubService(() => new Promise(() => undefined)).listen();
+    t.teardown(() => silent.close());
+    const s = await stream(`${server.url}/warmup`, { callback_url: silent.url, job_id: 'slow' });
+    await s.next();
+    const first = await s.next();
+    const second = await s.next();
+    s.abort();
+    t.same([first.status, second.status], ['warmup_waiting', 'warmup_waiting']);
+    t.equal(first.last_error, `GET ${silent.url}/warmup/params?job_id=slow: no answer within 0.3 s`);
+    t.equal(second.poll_count, 2);
   });
 });
