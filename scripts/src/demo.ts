@@ -143,6 +143,8 @@ async function generate(workerUrl: string, o: Options, out: string): Promise<Tot
   const res = await request(`${workerUrl}/generate`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ auth_data: auth, payload }), bodyTimeout: 0, headersTimeout: 120_000,
+    // The server ends the job after MAX_JOB_DURATION; this only guards against a job that never ends.
+    signal: AbortSignal.timeout((o.seconds + 120) * 1000),
   });
   if (res.statusCode !== 200) throw new Error(`/generate answered ${res.statusCode}: ${await res.body.text()}`);
   const file = fs.createWriteStream(out);
