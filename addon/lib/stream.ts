@@ -11,6 +11,8 @@ export interface StreamBatch {
   dist: Float64Array;
   /** The next nonce this device would compute. */
   nextNonce: number;
+  /** Seconds the device spent on this batch (queueing excluded: calls on a device are serialised). */
+  seconds: number;
 }
 
 export interface StreamOptions {
@@ -39,8 +41,10 @@ export async function streamNonces(devices: readonly EngineDevice[], opts: Strea
         const nonces: number[] = [];
         for (let n = opts.startNonce + w + x * W; nonces.length < size && n <= end; n += W, x++) nonces.push(n);
         if (nonces.length === 0) return;
+        const started = performance.now();
         const { dist } = await device.run(opts.publicKey, nonces);
-        await opts.onBatch({ worker: w, device, nonces, dist, nextNonce: opts.startNonce + w + x * W });
+        const seconds = (performance.now() - started) / 1000;
+        await opts.onBatch({ worker: w, device, nonces, dist, nextNonce: opts.startNonce + w + x * W, seconds });
       }
     } catch (err) {
       failed = true;

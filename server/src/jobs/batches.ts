@@ -18,20 +18,3 @@ export function selectValid(nonces: readonly number[], dist: Float64Array, rTarg
   }
   return valid;
 }
-
-/** Seconds per batch of each device, measured between its successive batches (a device runs them back to back,
- *  so this is its batch time plus our handling of the previous one). */
-export class BatchClock {
-  private readonly last: number[];
-
-  constructor(workers: number) {
-    this.last = new Array<number>(workers).fill(performance.now());
-  }
-
-  lap(worker: number): number {
-    const now = performance.now();
-    const seconds = (now - this.last[worker]) / 1000;
-    this.last[worker] = now;
-    return seconds;
-  }
-}

@@ -2,7 +2,7 @@
 // the devices until the job stops, one line per batch with at least one valid nonce (model-server.md).
 import { streamNonces } from '../../../addon/lib/index.js';
 import type { ServerContext } from '../context.js';
-import { BatchClock, batchSize, selectValid } from './batches.js';
+import { batchSize, selectValid } from './batches.js';
 
 export interface GenerationJob {
   block_hash: string;
@@ -60,13 +60,12 @@ export class Generation {
     const devices = ctx.engine.devices;
     const perDevice = devices.map(() => ({ computed: 0, valid: 0 }));
     const started = Date.now();
-    const clock = new BatchClock(devices.length);
     await streamNonces(devices, {
       publicKey: job.public_key,
       startNonce: job.start_nonce,
       batchSize: (device) => batchSize(device, ctx.config.maxBatchSize),
       signal: AbortSignal.any([signal, AbortSignal.timeout(ctx.config.maxJobDurationMs)]),
-      onBatch: async ({ worker, device, nonces, dist, nextNonce }) => {
+      onBatch: async ({ worker, device, nonces, dist, nextNonce, seconds }) => {
         const valid = selectValid(nonces, dist, job.r_target);
         const mine = perDevice[worker];
         mine.computed += nonces.length;
@@ -74,7 +73,7 @@ export class Generation {
         this.totals.batches += 1;
         this.totals.computed += nonces.length;
         this.totals.valid += valid.nonces.length;
-        ctx.metrics.batch(device, nonces.length, valid.nonces.length, clock.lap(worker));
+        ctx.metrics.batch(device, nonces.length, valid.nonces.length, seconds);
         if (valid.nonces.length === 0) return;
         const line: GenerateLine = {
           worker_id: worker,

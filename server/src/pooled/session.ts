@@ -7,7 +7,7 @@ import type { ServerContext } from '../context.js';
 import { deviceLabel } from '../engine.js';
 import { ModelLoadTimeout, OrchestratorUnreachable } from '../errors.js';
 import type { NdjsonStream } from '../http/ndjson.js';
-import { BatchClock, batchSize, selectValid } from '../jobs/batches.js';
+import { batchSize, selectValid } from '../jobs/batches.js';
 import { loadModel, toModelParams } from '../jobs/stream-job.js';
 import { sleep } from '../sleep.js';
 import { readMessage, type OrchestratorMessage, type PooledConfig } from './messages.js';
@@ -141,14 +141,13 @@ export class PooledSession {
     try {
       for (let epoch = await this.epochs.next(running); epoch; epoch = await this.epochs.next(running)) {
         const current = epoch;
-        const clock = new BatchClock(devices.length);
         await streamNonces(devices, {
           publicKey: current.publicKey,
           startNonce: current.first,
           endNonce: current.last,
           batchSize: (device) => batchSize(device, ctx.config.maxBatchSize),
           signal: AbortSignal.any([running, current.replaced.signal]),
-          onBatch: (batch) => this.onBatch(current, batch, clock.lap(batch.worker)),
+          onBatch: (batch) => this.onBatch(current, batch),
         });
         if (!running.aborted && !current.replaced.signal.aborted) {
           current.done = true;
@@ -219,7 +218,7 @@ export class PooledSession {
     return true;
   }
 
-  private async onBatch(epoch: Epoch, { worker, device, nonces, dist, nextNonce }: StreamBatch, seconds: number): Promise<void> {
+  private async onBatch(epoch: Epoch, { worker, device, nonces, dist, nextNonce, seconds }: StreamBatch): Promise<void> {
     const valid = selectValid(nonces, dist, this.config.r_target ?? 0);
     const counters = epoch.counters[worker];
     counters.batches += 1;
