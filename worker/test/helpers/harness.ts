@@ -12,7 +12,7 @@ import { startWorker, type WorkerHandle } from '../../src/worker.js';
 export const FAST_TIMINGS: Record<string, string> = {
   WORKER_REPORT_TICK_MS: '50',
   WORKER_REPORT_MAX_SILENCE_MS: '400',
-  WORKER_REPORT_TIMEOUT_MS: '2000',
+  WORKER_REPORT_TIMEOUT_MS: '5000',
   WORKER_REPORT_RETRY_GAP_MS: '20',
   WORKER_DELETE_TICK_MS: '50',
   WORKER_PUBKEY_BACKOFF_MS: '20',
