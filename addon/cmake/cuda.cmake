@@ -6,7 +6,7 @@
 # cuBLAS is still compiled (one architecture, not linked), so CUDA code cannot rot unseen.
 #
 # LLAMA_GPU_CUDA_ARCHS: the GPU architectures to build (default: 80;86;89;90, plus 100 where the toolkit knows it).
-# On a lent GPU build only its own, e.g. -DLLAMA_GPU_CUDA_ARCHS=90.
+# On a lent GPU build only its own, e.g. -DLLAMA_GPU_CUDA_ARCHS=90. sm_80 or newer: the attention uses mma.sync m16n8k16.
 # Defines LGB_WITH_CUDA=1 on the addon when the backend is linked in, 0 otherwise.
 set(LLAMA_GPU_CUDA_ARCHS "" CACHE STRING "CUDA architectures of the CUDA backend (empty: 80;86;89;90[;100])")
 
