@@ -141,16 +141,16 @@ void pack_rows(Workers& workers, const float* x, int64_t ldx, int64_t rows, int6
   out->k = k;
   out->panels = (rows + kMR - 1) / kMR;
   float* dst = out->data.reserve(out->panels * k * kMR);
-  workers.run(out->panels, [&](int64_t p0, int64_t p1, int) {
+  const int64_t panels = out->panels;
+  workers.run(panels, [&](int64_t p0, int64_t p1, int) {
     for (int64_t p = p0; p < p1; ++p) {
-      float* panel = dst + p * k * kMR;
-      for (int64_t i = 0; i < kMR; ++i) {
-        int64_t r = p * kMR + i;
-        if (r < rows) {
-          const float* src = x + r * ldx;
-          for (int64_t kk = 0; kk < k; ++kk) panel[kk * kMR + i] = src[kk];
-        } else {
-          for (int64_t kk = 0; kk < k; ++kk) panel[kk * kMR + i] = 0.0f;
+      for (int64_t k0 = 0; k0 < k; k0 += kKC) {
+        const int64_t kc = std::min(kKC, k - k0);
+        float* panel = dst + k0 * kMR * panels + p * kc * kMR;
+        for (int64_t i = 0; i < kMR; ++i) {
+          const int64_t r = p * kMR + i;
+          const float* src = x + r * ldx + k0;
+          for (int64_t kk = 0; kk < kc; ++kk) panel[kk * kMR + i] = r < rows ? src[kk] : 0.0f;
         }
       }
     }
@@ -182,7 +182,7 @@ void gemm_fp16w(Workers& workers, GemmScratch& scratch, const PackedRows& x, con
         const int64_t kc = std::min(kKC, K - k0);
         for (int64_t j = 0; j < ng; ++j) kernels.pack_w(w, n, K, (g + j) * kNR, k0, kc, bp + j * kKC * kNR);
         for (int64_t i = 0; i < panels_m; ++i) {
-          const float* a = x.data.data() + i * K * kMR + k0 * kMR;
+          const float* a = x.data.data() + k0 * kMR * panels_m + i * kc * kMR;
           for (int64_t j = 0; j < ng; ++j)
             kernels.kernel(kc, a, bp + j * kKC * kNR, acc + i * kMR * ldc + j * kNR, ldc, k0 > 0);
         }

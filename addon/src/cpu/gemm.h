@@ -22,10 +22,11 @@ namespace cpu {
 
 inline constexpr int64_t kGemmKBlock = 256;
 
-// Rows of x in the kernel's panel layout: panel p holds rows 6p..6p+5 as [k][6] (rows past M are zero).
+// Rows of x in the kernel's panel layout, k block by k block: block b (k in [256b, 256b+kc)) holds every 6-row panel
+// p as [kc][6] (rows 6p..6p+5, rows past M zero), so one k block of all rows is one contiguous stream.
 struct PackedRows {
   int64_t rows = 0, k = 0, panels = 0;
-  FloatBuffer data;  // (panels, K, 6)
+  FloatBuffer data;  // (k blocks, panels, kc, 6)
 };
 
 // Per-worker panels of W and accumulators, reused across calls.
