@@ -18,6 +18,7 @@ interface CpuTesting {
   gemmKernelsAgree(m: number, n: number, k: number, threads: number, seed: number):
     { simd: boolean; mismatches: number; referenceMismatches: number; checked: number };
   roundFp16Agree(count: number, seed: number): { simd: boolean; mismatches: number; checked: number };
+  siluAgree(count: number, seed: number): { simd: boolean; mismatches: number; checked: number };
 }
 
 function cpuTesting(): CpuTesting {
@@ -83,5 +84,11 @@ t.test('the SIMD and portable GEMM kernels give the same bits, in the documented
 t.test('fp16 rounding of arrays (F16C) equals the exact scalar conversion, ties and subnormals included', async (t) => {
   const r = cpuTesting().roundFp16Agree(2_000_000, 42);
   t.ok(r.checked > 2_000_000);
+  t.equal(r.mismatches, 0, `${r.checked} values (SIMD: ${r.simd})`);
+});
+
+t.test('the SIMD silu (exp in double precision) equals the portable one, overflow and underflow included', async (t) => {
+  const r = cpuTesting().siluAgree(1_000_000, 7);
+  t.ok(r.checked > 1_000_000);
   t.equal(r.mismatches, 0, `${r.checked} values (SIMD: ${r.simd})`);
 });

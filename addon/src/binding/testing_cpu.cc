@@ -9,6 +9,7 @@
 #include "core/half.h"
 #include "cpu/fp16.h"
 #include "cpu/gemm.h"
+#include "cpu/ops.h"
 #include "cpu/workers.h"
 
 namespace lgb_binding {
@@ -106,12 +107,37 @@ Napi::Value RoundFp16Agree(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// siluAgree(count, seed) -> { simd, mismatches, checked }: the SIMD silu (double-precision exp, AVX2) against the
+// portable one on random float32 values over the whole range where silu is neither 0 nor x, plus edge values.
+Napi::Value SiluAgree(const Napi::CallbackInfo& info) {
+  const int64_t count = IntArg(info, 0, 0, 100000000);
+  std::mt19937 rng(static_cast<uint32_t>(IntArg(info, 1, 0, UINT32_MAX)));
+  std::uniform_real_distribution<float> wide(-120.0f, 120.0f);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x;
+  for (int64_t i = 0; i < count; ++i) x.push_back(i % 2 ? wide(rng) : normal(rng));
+  for (float v : {0.0f, -0.0f, 1e-30f, -1e-30f, 88.7f, -88.7f, 103.9f, -103.9f, 150.0f, -150.0f, 1e30f, -1e30f,
+                  INFINITY, -INFINITY})
+    x.push_back(v);
+  std::vector<float> best = x, portable = x;
+  lgb::cpu::silu_inplace(best.data(), static_cast<int64_t>(best.size()));
+  lgb::cpu::silu_inplace(portable.data(), static_cast<int64_t>(portable.size()), true);
+  int64_t mismatches = 0;
+  for (size_t i = 0; i < x.size(); ++i) mismatches += std::memcmp(&best[i], &portable[i], 4) != 0;
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("simd", lgb::cpu::have_avx2_fma_f16c());
+  out.Set("mismatches", static_cast<double>(mismatches));
+  out.Set("checked", static_cast<double>(x.size()));
+  return out;
+}
+
 }  // namespace
 
 void InitTestingCpu(Napi::Env env, Napi::Object exports) {
   Napi::Object t = Napi::Object::New(env);
   t.Set("gemmKernelsAgree", Napi::Function::New(env, GemmKernelsAgree, "gemmKernelsAgree"));
   t.Set("roundFp16Agree", Napi::Function::New(env, RoundFp16Agree, "roundFp16Agree"));
+  t.Set("siluAgree", Napi::Function::New(env, SiluAgree, "siluAgree"));
   exports.Set("testingCpu", t);
 }
 

@@ -42,6 +42,8 @@ void attention(Workers& workers, AttentionScratch& scratch, const float* q, cons
 // swiglu.cc — the FFN gate, in place on a: a = fp16(fp16(silu(a)) * b), silu(x) = x / (1 + exp(-x)) in float32.
 //   a, b (rows, hidden) contiguous
 void swiglu(Workers& workers, float* a, const float* b, int64_t n);
+// a[i] = silu(a[i]) in float32 (no fp16 rounding); portable = true forces the non-SIMD path (tests compare them).
+void silu_inplace(float* a, int64_t n, bool portable = false);
 
 // residual.cc — h = fp16(h + t).
 //   h (rows, dim) [ldh], t (rows, dim) [ldt]
