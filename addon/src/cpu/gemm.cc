@@ -149,8 +149,12 @@ void pack_rows(Workers& workers, const float* x, int64_t ldx, int64_t rows, int6
         float* panel = dst + k0 * kMR * panels + p * kc * kMR;
         for (int64_t i = 0; i < kMR; ++i) {
           const int64_t r = p * kMR + i;
-          const float* src = x + r * ldx + k0;
-          for (int64_t kk = 0; kk < kc; ++kk) panel[kk * kMR + i] = r < rows ? src[kk] : 0.0f;
+          if (r < rows) {
+            const float* src = x + r * ldx + k0;
+            for (int64_t kk = 0; kk < kc; ++kk) panel[kk * kMR + i] = src[kk];
+          } else {
+            for (int64_t kk = 0; kk < kc; ++kk) panel[kk * kMR + i] = 0.0f;
+          }
         }
       }
     }
