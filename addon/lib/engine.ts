@@ -68,9 +68,12 @@ export class HostModel {
   }
 }
 
-/** One device of the engine. Calls on a device run one at a time, in order. */
+/** One device of the engine. Runs may overlap (the native side prepares the next batch's inputs while the device
+ *  computes, then serialises the device work in call order); load, memory and close wait for every run before them,
+ *  and runs after them wait for them. */
 export class EngineDevice {
-  private queue: Promise<unknown> = Promise.resolve();
+  private barrier: Promise<unknown> = Promise.resolve();
+  private readonly running = new Set<Promise<unknown>>();
   private batch = 0;
 
   constructor(
@@ -90,17 +93,21 @@ export class EngineDevice {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.enqueue(() => this.native.run(publicKey, array, opts.logits === true));
+    const call = this.barrier.then(() => this.native.run(publicKey, array, opts.logits === true));
+    this.running.add(call);
+    const forget = () => this.running.delete(call);
+    call.then(forget, forget);
+    return call.catch((e: unknown) => Promise.reject(toEngineError(e)));
   }
 
   /** Bytes the device holds for the engine now, and the peak so far. */
   memory(): Promise<{ inUse: number; peak: number }> {
-    return this.enqueue(async () => this.native.memory());
+    return this.exclusive(() => this.native.memory());
   }
 
   /** @internal */
   async load(model: HostModel): Promise<{ weightBytes: number; scratchBytes: number; seconds: number }> {
-    return this.enqueue(async () => {
+    return this.exclusive(async () => {
       const stats = await this.native.load(model.native);
       this.batch = this.native.preferredBatch();
       return stats;
@@ -109,12 +116,12 @@ export class EngineDevice {
 
   /** @internal */
   close(): Promise<void> {
-    return this.enqueue(() => this.native.close());
+    return this.exclusive(() => this.native.close());
   }
 
-  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => undefined);
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = Promise.allSettled([this.barrier, ...this.running]).then(fn);
+    this.barrier = next.catch(() => undefined);
     return next.catch((e: unknown) => Promise.reject(toEngineError(e)));
   }
 }

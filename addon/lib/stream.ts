@@ -1,6 +1,7 @@
 // A stream of nonces over every device until cancelled: device w of W computes start + w + x·W (x = 0, 1, 2, ...),
-// the reference's interleaved assignment, in batches of its preferred size. Cancellation takes effect between
-// batches: a batch in flight finishes and is still delivered, so nothing computed is lost.
+// the reference's interleaved assignment, in batches of its preferred size, `depth` batches in flight per device.
+// Cancellation takes effect between batches: batches in flight finish and are still delivered, so nothing
+// computed is lost.
 import type { EngineDevice } from './engine.js';
 
 export interface StreamBatch {
@@ -11,7 +12,8 @@ export interface StreamBatch {
   dist: Float64Array;
   /** The next nonce this device would compute. */
   nextNonce: number;
-  /** Seconds the device spent on this batch (queueing excluded: calls on a device are serialised). */
+  /** Seconds from asking for this batch to its result (with depth > 1 this includes the wait for the batch
+   *  ahead of it on the device). */
   seconds: number;
 }
 
@@ -20,6 +22,10 @@ export interface StreamOptions {
   startNonce: number;
   /** Last nonce to compute, inclusive (default: unbounded). */
   endNonce?: number;
+  /** Batches in flight per device. Default: 2 on CUDA devices (the next batch's inputs are made on the CPU while
+   *  one computes), 1 on the CPU backend (which needs the cores for the batch itself). A cancel waits for at most
+   *  these. */
+  depth?: number;
   /** Batch size per device (default: the device's preferred batch). */
   batchSize?: number | ((device: EngineDevice) => number);
   signal?: AbortSignal;
@@ -32,25 +38,33 @@ export async function streamNonces(devices: readonly EngineDevice[], opts: Strea
   const end = opts.endNonce ?? Number.MAX_SAFE_INTEGER;
   let failed = false; // one device failing stops the others after their batch in flight
   const stopped = () => failed || opts.signal?.aborted === true;
-  const results = await Promise.allSettled(devices.map(async (device, w) => {
-    let x = 0;
+  const lanes = devices.flatMap((device, w) => {
+    const depth = Math.max(1, opts.depth ?? (device.info.backend === 'cuda' ? 2 : 1));
+    let x = 0; // this device's position in its interleaved sequence, shared by its lanes
     const size = Math.max(1, typeof opts.batchSize === 'function' ? opts.batchSize(device)
       : opts.batchSize ?? device.preferredBatch);
-    try {
-      while (!stopped()) {
-        const nonces: number[] = [];
-        for (let n = opts.startNonce + w + x * W; nonces.length < size && n <= end; n += W, x++) nonces.push(n);
-        if (nonces.length === 0) return;
-        const started = performance.now();
-        const { dist } = await device.run(opts.publicKey, nonces);
-        const seconds = (performance.now() - started) / 1000;
-        await opts.onBatch({ worker: w, device, nonces, dist, nextNonce: opts.startNonce + w + x * W, seconds });
+    const nextBatch = () => {
+      const nonces: number[] = [];
+      for (let n = opts.startNonce + w + x * W; nonces.length < size && n <= end; n += W, x++) nonces.push(n);
+      return nonces;
+    };
+    return Array.from({ length: depth }, async () => {
+      try {
+        while (!stopped()) {
+          const nonces = nextBatch();
+          if (nonces.length === 0) return;
+          const started = performance.now();
+          const { dist } = await device.run(opts.publicKey, nonces);
+          const seconds = (performance.now() - started) / 1000;
+          await opts.onBatch({ worker: w, device, nonces, dist, nextNonce: opts.startNonce + w + x * W, seconds });
+        }
+      } catch (err) {
+        failed = true;
+        throw err;
       }
-    } catch (err) {
-      failed = true;
-      throw err;
-    }
-  }));
+    });
+  });
+  const results = await Promise.allSettled(lanes);
   const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failure) throw failure.reason;
 }

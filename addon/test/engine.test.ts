@@ -116,3 +116,22 @@ t.test('the event loop keeps running while a batch computes', async (t) => {
   t.ok(elapsed > 50, `the batch took ${elapsed.toFixed(0)} ms`);
   t.ok(ticks >= Math.floor(elapsed / 5 / 4), `timer fired ${ticks} times in ${elapsed.toFixed(0)} ms`);
 });
+
+t.test('with two batches in flight per device, a cancel delivers at most those and no nonce twice', async (t) => {
+  const engine = await Engine.open({ backend: 'cpu', threads: 2 });
+  t.teardown(() => engine.close());
+  await engine.load(BLOCK, MEDIUM);
+  const controller = new AbortController();
+  const seen: number[] = [];
+  let afterAbort = 0;
+  await streamNonces(engine.devices, {
+    publicKey: KEY, startNonce: 0, batchSize: 2, depth: 2, signal: controller.signal,
+    onBatch: (b) => {
+      if (controller.signal.aborted) afterAbort++;
+      seen.push(...b.nonces);
+      if (seen.length >= 4) controller.abort();
+    },
+  });
+  t.ok(afterAbort <= 1, `${afterAbort} batch(es) delivered after the abort`);
+  t.same([...seen].sort((a, b) => a - b), Array.from({ length: seen.length }, (_, i) => i), 'each nonce once, none skipped');
+});

@@ -5,6 +5,7 @@
 #include "binding/async.h"
 #include "binding/convert.h"
 #include "binding/wraps.h"
+#include "core/nonce.h"
 
 namespace lgb_binding {
 namespace {
@@ -29,6 +30,7 @@ Napi::Function NativeDevice::Define(Napi::Env env) {
 
 Napi::Object NativeDevice::Wrap(Napi::Env env, std::unique_ptr<lgb::Device> device) {
   auto* slot = new std::shared_ptr<DeviceSlot>(std::make_shared<DeviceSlot>());
+  (*slot)->prepared_inputs = device->takes_prepared_inputs();
   (*slot)->device = std::move(device);
   auto ext = Napi::External<std::shared_ptr<DeviceSlot>>::New(
       env, slot, [](Napi::Env, std::shared_ptr<DeviceSlot>* p) { delete p; });
@@ -60,22 +62,33 @@ Napi::Value NativeDevice::PreferredBatch(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value NativeDevice::Memory(const Napi::CallbackInfo& info) {
-  try {
-    auto mem = WithDevice(slot_, [](lgb::Device& d) { return std::make_pair(d.memory_in_use(), d.peak_memory()); });
-    Napi::Object o = Napi::Object::New(info.Env());
-    o.Set("inUse", static_cast<double>(mem.first));
-    o.Set("peak", static_cast<double>(mem.second));
-    return o;
-  } catch (const lgb::Error& e) {
-    ThrowCoded(info.Env(), e.code(), e.what());
-  }
+  auto slot = slot_;
+  return PromiseWorker<std::pair<uint64_t, uint64_t>>::Start(
+      info.Env(),
+      [slot] {
+        return WithDevice(slot, [](lgb::Device& d) { return std::make_pair(d.memory_in_use(), d.peak_memory()); });
+      },
+      [](Napi::Env env, std::pair<uint64_t, uint64_t>& mem) -> Napi::Value {
+        Napi::Object o = Napi::Object::New(env);
+        o.Set("inUse", static_cast<double>(mem.first));
+        o.Set("peak", static_cast<double>(mem.second));
+        return o;
+      });
 }
 
 Napi::Value NativeDevice::Load(const Napi::CallbackInfo& info) {
   auto slot = slot_;
   auto model = NativeModel::From(info[0]);
   return PromiseWorker<lgb::LoadStats>::Start(
-      info.Env(), [slot, model] { return WithDevice(slot, [&](lgb::Device& d) { return d.load(model); }); },
+      info.Env(),
+      [slot, model] {
+        return WithDevice(slot, [&](lgb::Device& d) {
+          slot->model.reset();
+          lgb::LoadStats stats = d.load(model);
+          slot->model = model;
+          return stats;
+        });
+      },
       [](Napi::Env env, lgb::LoadStats& s) -> Napi::Value {
         Napi::Object o = Napi::Object::New(env);
         o.Set("weightBytes", static_cast<double>(s.weight_bytes));
@@ -92,6 +105,7 @@ Napi::Value NativeDevice::Unload(const Napi::CallbackInfo& info) {
       [slot] {
         std::lock_guard<std::mutex> lock(slot->mu);
         if (slot->device) slot->device->unload();
+        slot->model.reset();
         return true;
       },
       [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
@@ -105,7 +119,18 @@ Napi::Value NativeDevice::Run(const Napi::CallbackInfo& info) {
   return PromiseWorker<lgb::BatchResult>::Start(
       info.Env(),
       [slot, public_key, nonces, want_logits] {
-        return WithDevice(slot, [&](lgb::Device& d) { return d.run(public_key, nonces, want_logits); });
+        std::shared_ptr<const lgb::HostModel> model;
+        if (slot->prepared_inputs) {
+          std::lock_guard<std::mutex> lock(slot->mu);
+          model = slot->model;
+        }
+        if (!model) return WithDevice(slot, [&](lgb::Device& d) { return d.run(public_key, nonces, want_logits); });
+        // Inputs made before taking the device: they overlap the batch the device is computing now.
+        lgb::BatchInputs inputs;
+        lgb::make_batch_inputs(*model, public_key, nonces, 0, &inputs);
+        return WithDevice(slot, [&](lgb::Device& d) {
+          return d.run_prepared(*model, public_key, nonces, inputs, want_logits);
+        });
       },
       [](Napi::Env env, lgb::BatchResult& r) -> Napi::Value {
         Napi::Object o = Napi::Object::New(env);
@@ -128,6 +153,7 @@ Napi::Value NativeDevice::Close(const Napi::CallbackInfo& info) {
       [slot] {
         std::lock_guard<std::mutex> lock(slot->mu);
         slot->device.reset();
+        slot->model.reset();
         return true;
       },
       [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });

@@ -36,7 +36,9 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
 // A device and the lock that serialises calls on it; shared with in-flight workers so close() is safe.
 struct DeviceSlot {
   std::mutex mu;
-  std::unique_ptr<lgb::Device> device;  // null once closed
+  std::unique_ptr<lgb::Device> device;           // null once closed
+  std::shared_ptr<const lgb::HostModel> model;   // what the last successful load() put on the device
+  bool prepared_inputs = false;                  // device->takes_prepared_inputs(), fixed at open
 };
 
 class NativeDevice : public Napi::ObjectWrap<NativeDevice> {

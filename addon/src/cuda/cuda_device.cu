@@ -119,28 +119,65 @@ class CudaDevice final : public Device {
 
   int64_t preferred_batch() const override { return ctx_.act ? ctx_.act->max_batch : 0; }
 
-  BatchResult run(const std::string& public_key, const std::vector<uint64_t>& nonces, bool want_logits) override {
-    ctx_.activate();
-    if (!ctx_.host) throw Error(kErrNoModel, "no model is loaded on cuda:" + std::to_string(ctx_.device()));
-    const HostModel& m = *ctx_.host;
-    const ModelParams& p = m.params;
-    const int64_t n = static_cast<int64_t>(nonces.size());
-    const int64_t chunk = ctx_.act->max_batch, vocab = p.vocab_size, ld = ctx_.act->logits_ld;
-    const size_t in_per_nonce = static_cast<size_t>(p.seq_len * p.dim);
-    BatchResult result;
-    result.dist.resize(nonces.size());
-    if (want_logits) result.logits.resize(nonces.size() * vocab);
+  bool takes_prepared_inputs() const override { return true; }
 
-    auto prepare = [&](int slot, int64_t begin) {
-      const int64_t count = std::min(chunk, n - begin);
+  BatchResult run(const std::string& public_key, const std::vector<uint64_t>& nonces, bool want_logits) override {
+    const HostModel& m = loaded();
+    return run_chunks(nonces.size(), want_logits, [&](int slot, int64_t begin, int64_t count) {
       const std::vector<uint64_t> sub(nonces.begin() + begin, nonces.begin() + begin + count);
       BatchInputs in;
       make_batch_inputs(m, public_key, sub, 0, &in);
-      std::memcpy(ctx_.inputs[slot].get(), in.inputs.data(), in.inputs.size() * sizeof(uint16_t));
-      std::memcpy(ctx_.perms[slot].get(), in.permutations.data(), in.permutations.size() * sizeof(int32_t));
-    };
+      stage(slot, in, 0, count);
+    });
+  }
 
-    if (n > 0) prepare(0, 0);
+  BatchResult run_prepared(const HostModel& made_for, const std::string& public_key,
+                           const std::vector<uint64_t>& nonces, const BatchInputs& inputs,
+                           bool want_logits) override {
+    if (&loaded() != &made_for) return run(public_key, nonces, want_logits);  // a load came in between
+    return run_chunks(nonces.size(), want_logits,
+                      [&](int slot, int64_t begin, int64_t count) { stage(slot, inputs, begin, count); });
+  }
+
+  uint64_t memory_in_use() const override {
+    uint64_t bytes = ctx_.gemm_workspace_bytes();
+    if (ctx_.weights) bytes += ctx_.weights->bytes();
+    if (ctx_.act) bytes += ctx_.act->bytes();
+    return bytes;
+  }
+
+  uint64_t peak_memory() const override { return peak_; }
+
+ private:
+  const HostModel& loaded() {
+    ctx_.activate();
+    if (!ctx_.host) throw Error(kErrNoModel, "no model is loaded on cuda:" + std::to_string(ctx_.device()));
+    return *ctx_.host;
+  }
+
+  // Copies nonces [begin, begin+count) of `in` into pinned staging slot `slot`.
+  void stage(int slot, const BatchInputs& in, int64_t begin, int64_t count) {
+    const ModelParams& p = ctx_.host->params;
+    const size_t in_per_nonce = static_cast<size_t>(p.seq_len * p.dim), vocab = static_cast<size_t>(p.vocab_size);
+    std::memcpy(ctx_.inputs[slot].get(), in.inputs.data() + begin * in_per_nonce,
+                count * in_per_nonce * sizeof(uint16_t));
+    std::memcpy(ctx_.perms[slot].get(), in.permutations.data() + begin * vocab, count * vocab * sizeof(int32_t));
+  }
+
+  // The forward over n nonces in chunks of max_batch; fill(slot, begin, count) stages a chunk's inputs into pinned
+  // slot `slot`, and runs for the next chunk while the GPU computes the current one (double buffering).
+  template <typename Fill>
+  BatchResult run_chunks(size_t n_nonces, bool want_logits, Fill fill) {
+    const HostModel& m = loaded();
+    const ModelParams& p = m.params;
+    const int64_t n = static_cast<int64_t>(n_nonces);
+    const int64_t chunk = ctx_.act->max_batch, vocab = p.vocab_size, ld = ctx_.act->logits_ld;
+    const size_t in_per_nonce = static_cast<size_t>(p.seq_len * p.dim);
+    BatchResult result;
+    result.dist.resize(n_nonces);
+    if (want_logits) result.logits.resize(n_nonces * vocab);
+
+    if (n > 0) fill(0, 0, std::min(chunk, n));
     int slot = 0;
     for (int64_t begin = 0; begin < n; begin += chunk, slot ^= 1) {
       const int64_t count = std::min(chunk, n - begin);
@@ -157,7 +194,8 @@ class CudaDevice final : public Device {
                                  cudaMemcpyDeviceToHost, st));
       }
       LGB_CUDA(cudaEventRecord(ctx_.done(), st));
-      if (begin + count < n) prepare(slot ^ 1, begin + count);  // CPU work while the GPU computes
+      const int64_t next = begin + count;
+      if (next < n) fill(slot ^ 1, next, std::min(chunk, n - next));  // CPU work while the GPU computes
       LGB_CUDA(cudaEventSynchronize(ctx_.done()));
       std::copy(ctx_.dist.get(), ctx_.dist.get() + count, result.dist.begin() + begin);
       if (want_logits) {
@@ -171,16 +209,6 @@ class CudaDevice final : public Device {
     return result;
   }
 
-  uint64_t memory_in_use() const override {
-    uint64_t bytes = ctx_.gemm_workspace_bytes();
-    if (ctx_.weights) bytes += ctx_.weights->bytes();
-    if (ctx_.act) bytes += ctx_.act->bytes();
-    return bytes;
-  }
-
-  uint64_t peak_memory() const override { return peak_; }
-
- private:
   // The device-wide high-water mark (total - free, so the CUDA context and cuBLASLt's own memory count too).
   void note_peak() { peak_ = std::max(peak_, device_bytes_used()); }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/model.h"
+#include "core/nonce.h"
 
 namespace lgb {
 
@@ -47,6 +48,16 @@ class Device {
   // Distances of `nonces` under the loaded model; any batch size >= 1 works (large ones are split).
   // The result for a nonce never depends on the batch it is in.
   virtual BatchResult run(const std::string& public_key, const std::vector<uint64_t>& nonces, bool want_logits) = 0;
+  // Devices whose compute leaves the CPU free (CUDA) take their inputs made outside their lock: the binding
+  // generates the next batch's inputs on CPU threads while this device computes the current one. Others make
+  // their inputs inside run() (the CPU backend needs the cores for its own compute).
+  virtual bool takes_prepared_inputs() const { return false; }
+  // run() with inputs already made by make_batch_inputs for `made_for`; a device whose model is no longer
+  // `made_for` (a load came in between) must not use them.
+  virtual BatchResult run_prepared(const HostModel& made_for, const std::string& public_key,
+                                   const std::vector<uint64_t>& nonces, const BatchInputs& inputs, bool want_logits) {
+    return run(public_key, nonces, want_logits);
+  }
   // Bytes this device holds for the engine now (weights + scratch + workspace); CUDA: also the peak seen so far.
   virtual uint64_t memory_in_use() const = 0;
   virtual uint64_t peak_memory() const = 0;
