@@ -2,7 +2,7 @@
 // Cold start = block hash to first batch (host model + device load + one batch). Median of --runs timed runs.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { Engine, type EngineDevice, flopsPerNonce, loadNative, parseParamsArg, PRESETS } from '../../../addon/lib/index.js';
+import { Engine, type EngineDevice, flopsPerNonce, loadNative, parseParamsArg, PRESETS, streamNonces } from '../../../addon/lib/index.js';
 import { parseBackend, parseFlags, parseNumber } from '../args.js';
 import { appendBenchmarkRow } from '../benchmarks-file.js';
 import { log, printJson, Progress } from '../output.js';
@@ -57,27 +57,27 @@ export async function benchCommand(argv: string[]): Promise<void> {
     await Promise.all(devices.map((d) => d.run(publicKey, take(batchOf(d)))));
     const coldStart = (performance.now() - t0) / 1000;
 
+    // Timed runs on the same stream the server uses (streamNonces: pipelined batches on every device).
     const progress = new Progress();
     const perRun: DeviceRun[][] = [];
     for (let r = 0; r < runs; r++) {
       const started = performance.now();
-      const deadline = started + seconds * 1000;
+      const result: DeviceRun[] = devices.map(() => ({ nonces: 0, valid: 0, seconds: 0 }));
       let total = 0;
       let valid = 0;
-      const result = await Promise.all(devices.map(async (d) => {
-        const run: DeviceRun = { nonces: 0, valid: 0, seconds: 0 };
-        const begin = performance.now();
-        while (performance.now() < deadline) {
-          const { dist } = await d.run(publicKey, take(batchOf(d)));
+      await streamNonces(devices, {
+        publicKey, startNonce: nonce, batchSize: batchOf, signal: AbortSignal.timeout(seconds * 1000),
+        onBatch: ({ worker, dist }) => {
+          const run = result[worker];
           run.nonces += dist.length;
           total += dist.length;
           for (const x of dist) if (x < rTarget) { run.valid++; valid++; }
-          const elapsed = (performance.now() - started) / 1000;
-          progress.update(`run ${r + 1}/${runs}: ${(total / elapsed).toFixed(2)} nonces/s, ${valid} valid, ${elapsed.toFixed(1)} s`);
-        }
-        run.seconds = (performance.now() - begin) / 1000;
-        return run;
-      }));
+          run.seconds = (performance.now() - started) / 1000;
+          progress.update(`run ${r + 1}/${runs}: ${(total / run.seconds).toFixed(2)} nonces/s, ${valid} valid, ` +
+            `${run.seconds.toFixed(1)} s`);
+        },
+      });
+      nonce += 1_000_000_000; // fresh nonces for the next run
       perRun.push(result);
     }
     progress.done();
