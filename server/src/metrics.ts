@@ -27,7 +27,7 @@ export class ServerMetrics {
       name: 'lgb_nonces_valid_total', help: 'Nonces with dist < r_target', labelNames: ['device'], registers,
     });
     this.batchSeconds = new Histogram({
-      name: 'lgb_batch_seconds', help: 'Time between successive batches of a device (its batch plus their handling)', labelNames: ['device'], registers,
+      name: 'lgb_batch_seconds', help: 'Seconds per batch, from asking for it to its result', labelNames: ['device'], registers,
       buckets: [0.001, 0.005, 0.02, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32],
     });
     this.running = new Gauge({
