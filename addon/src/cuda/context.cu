@@ -5,16 +5,12 @@
 
 namespace lgb::cuda {
 
-namespace {
-constexpr size_t kGemmWorkspace = 32u << 20;  // cuBLASLt's recommended workspace on Hopper
-}
-
 Context::Context(int device) : device_(device) {
   activate();
   try {
     LGB_CUDA(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
     LGB_CUDA(cudaEventCreateWithFlags(&done_, cudaEventDisableTiming | cudaEventBlockingSync));
-    gemm_ = std::make_unique<Gemm>(kGemmWorkspace);
+    gemm_ = std::make_unique<Gemm>();  // gemm.h: the workspace and tuning defaults
   } catch (...) {
     if (done_) cudaEventDestroy(done_);
     if (stream_) cudaStreamDestroy(stream_);

@@ -119,18 +119,18 @@ class Span {
 
 // FFN on `rows` rows: out = W2ᵀ-proj(fp16(silu(x·W1ᵀ)) * (x·W3ᵀ)).
 void ffn(Gemm& gemm, const DeviceWeights& w, const LayerParamIndex& li, const Dims& d, Activations& act,
-         int64_t rows, cudaStream_t stream, OpTimer* timer) {
+         int64_t rows, bool tune, cudaStream_t stream, OpTimer* timer) {
   {
     Span span(timer, "gemm w1 w3", stream);
-    gemm.matmul(act.x.get(), d.dim, w.weight(li.w1), d.dim, act.a.get(), d.ffn, rows, d.ffn, d.dim, stream);
-    gemm.matmul(act.x.get(), d.dim, w.weight(li.w3), d.dim, act.b.get(), d.ffn, rows, d.ffn, d.dim, stream);
+    gemm.matmul(act.x.get(), d.dim, w.weight(li.w1), d.dim, act.a.get(), d.ffn, rows, d.ffn, d.dim, stream, tune);
+    gemm.matmul(act.x.get(), d.dim, w.weight(li.w3), d.dim, act.b.get(), d.ffn, rows, d.ffn, d.dim, stream, tune);
   }
   {
     Span span(timer, "swiglu", stream);
     LGB_CUDA(launch_swiglu(act.a.get(), act.b.get(), rows * d.ffn, stream));
   }
   Span span(timer, "gemm w2", stream);
-  gemm.matmul(act.a.get(), d.ffn, w.weight(li.w2), d.ffn, act.o.get(), d.dim, rows, d.dim, d.ffn, stream);
+  gemm.matmul(act.a.get(), d.ffn, w.weight(li.w2), d.ffn, act.o.get(), d.dim, rows, d.dim, d.ffn, stream, tune);
 }
 
 }  // namespace
@@ -143,6 +143,8 @@ void enqueue_forward(Gemm& gemm, const DeviceWeights& w, const ModelParams& p, c
   const float eps = static_cast<float>(p.norm_eps);
   const int64_t n_layers = static_cast<int64_t>(layout.layers.size());
   const AttentionShape shape{batch, d.seq, p.n_heads, p.n_kv_heads, hd};
+  // Full batches may time cuBLASLt's candidates once per shape (gemm.h); partial ones take the heuristic's pick.
+  const bool tune = batch == act.max_batch;
 
   // x = attention_norm_0(h)
   {
@@ -155,9 +157,12 @@ void enqueue_forward(Gemm& gemm, const DeviceWeights& w, const ModelParams& p, c
     const bool last = l == n_layers - 1;
     {
       Span span(timer, "gemm wq wk wv", stream);
-      gemm.matmul(act.x.get(), d.dim, w.weight(li.wq), d.dim, act.q.get(), d.qdim, rows, d.qdim, d.dim, stream);
-      gemm.matmul(act.x.get(), d.dim, w.weight(li.wk), d.dim, act.k.get(), d.kvdim, rows, d.kvdim, d.dim, stream);
-      gemm.matmul(act.x.get(), d.dim, w.weight(li.wv), d.dim, act.v.get(), d.kvdim, rows, d.kvdim, d.dim, stream);
+      gemm.matmul(act.x.get(), d.dim, w.weight(li.wq), d.dim, act.q.get(), d.qdim, rows, d.qdim, d.dim, stream,
+                  tune);
+      gemm.matmul(act.x.get(), d.dim, w.weight(li.wk), d.dim, act.k.get(), d.kvdim, rows, d.kvdim, d.dim, stream,
+                  tune);
+      gemm.matmul(act.x.get(), d.dim, w.weight(li.wv), d.dim, act.v.get(), d.kvdim, rows, d.kvdim, d.dim, stream,
+                  tune);
     }
     {
       Span span(timer, "rope", stream);
@@ -173,7 +178,7 @@ void enqueue_forward(Gemm& gemm, const DeviceWeights& w, const ModelParams& p, c
       {
         Span span(timer, "gemm wo", stream);
         gemm.matmul(act.att.get(), d.qdim, w.weight(li.wo), d.qdim, act.o.get(), d.dim, rows, d.dim, d.qdim,
-                    stream);
+                    stream, tune);
       }
       {
         // h += o; x = ffn_norm(h)
@@ -181,7 +186,7 @@ void enqueue_forward(Gemm& gemm, const DeviceWeights& w, const ModelParams& p, c
         LGB_CUDA(launch_add_rmsnorm(act.h.get(), act.o.get(), w.weight(li.ffn_norm), act.x.get(), rows, d.dim, eps,
                                     stream));
       }
-      ffn(gemm, w, li, d, act, rows, stream, timer);
+      ffn(gemm, w, li, d, act, rows, tune, stream, timer);
       // h += ffn; x = attention_norm_{l+1}(h)
       Span span(timer, "add+rmsnorm", stream);
       LGB_CUDA(launch_add_rmsnorm(act.h.get(), act.o.get(), w.weight(layout.layers[l + 1].attention_norm),
@@ -191,14 +196,15 @@ void enqueue_forward(Gemm& gemm, const DeviceWeights& w, const ModelParams& p, c
     // Last layer, last position only: att holds (batch, qdim).
     Span span(timer, "last position (wo, ffn, norm, output)", stream);
     LGB_CUDA(launch_gather_rows(act.h.get(), d.seq, d.seq - 1, act.h_last.get(), batch, d.dim, stream));
-    gemm.matmul(act.att.get(), d.qdim, w.weight(li.wo), d.qdim, act.o.get(), d.dim, batch, d.dim, d.qdim, stream);
+    gemm.matmul(act.att.get(), d.qdim, w.weight(li.wo), d.qdim, act.o.get(), d.dim, batch, d.dim, d.qdim, stream,
+                tune);
     LGB_CUDA(launch_add_rmsnorm(act.h_last.get(), act.o.get(), w.weight(li.ffn_norm), act.x.get(), batch, d.dim,
                                 eps, stream));
-    ffn(gemm, w, li, d, act, batch, stream, nullptr);
+    ffn(gemm, w, li, d, act, batch, tune, stream, nullptr);
     LGB_CUDA(launch_add_rmsnorm(act.h_last.get(), act.o.get(), w.weight(layout.norm), act.x.get(), batch, d.dim,
                                 eps, stream));
     gemm.matmul(act.x.get(), d.dim, w.weight(layout.output), d.dim, act.logits.get(), act.logits_ld, batch, d.vocab,
-                d.dim, stream);
+                d.dim, stream, tune);
   }
   Span span(timer, "distance", stream);
   LGB_CUDA(launch_distance(act.logits.get(), act.logits_ld, act.perm.get(), w.target(), d.vocab, batch,

@@ -45,8 +45,11 @@ size_t attention_mma_smem_bytes(const AttentionShape& s);
 cudaError_t launch_attention_mma(const __half* q, const __half* k, const __half* v, __half* out,
                                  const AttentionShape& s, bool last_only, cudaStream_t stream);
 
-// swiglu.cu. a = fp16(fp16(silu(a)) * b), elementwise over n values (a is overwritten).
+// swiglu.cu. a = fp16(fp16(silu(a)) * b), elementwise over n values (a is overwritten). launch_swiglu moves 16
+// bytes per access when a and b are 16-byte aligned; launch_swiglu_pairs is the 4-byte kernel (the profile compares
+// the two).
 cudaError_t launch_swiglu(__half* a, const __half* b, int64_t n, cudaStream_t stream);
+cudaError_t launch_swiglu_pairs(__half* a, const __half* b, int64_t n, cudaStream_t stream);
 
 // distance.cu. Per nonce i: z = float(logits[i, perm[i, j]]) for j < vocab, z /= ||z|| (float32), and
 // dist[i] = ||z - target|| in float64 (core/distance.cc's math). logits: (batch, ld) fp16; perm: (batch, vocab).
