@@ -62,9 +62,13 @@ template <class T, class F>
 int64_t stitch_chunk(const Pcg64& start, int64_t t, F tf, Chunk<T>* c, NormalStreamStats* st) {
   c->fallback.clear();
   c->fallback_starts.clear();
+  if (t >= c->a_next) {  // the previous value ran past this whole chunk (tiny chunks): nothing of it is used
+    c->keep_from = c->n;
+    return t;
+  }
   const int32_t* s = c->starts.data();
-  const int32_t* found = std::lower_bound(s, s + c->n, static_cast<int32_t>(std::min(t - c->a, c->a_next - c->a)));
-  if (t < c->a_next && found != s + c->n && *found + c->a == t) {
+  const int32_t* found = std::lower_bound(s, s + c->n, static_cast<int32_t>(t - c->a));
+  if (found != s + c->n && *found + c->a == t) {
     c->keep_from = found - s;
     return c->end;
   }
