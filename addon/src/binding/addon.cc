@@ -2,7 +2,7 @@
 //
 //   buildModel(blockHash, params, threads)      -> Promise<NativeModel>   (pool, placements, target, RoPE tables)
 //   listDevices(backend)                        -> { devices: DeviceInfo[], reason?: string }
-//   openDevice(backend, index, threads)         -> Promise<NativeDevice>
+//   openDevice(backend, index, threads, memoryLimitBytes?) -> Promise<NativeDevice>
 //   measureGemmTflops(index, m, n, k)           -> Promise<number>        (CUDA only)
 //   hardwareThreads()                           -> number
 #include <napi.h>
@@ -75,11 +75,16 @@ Napi::Value OpenDevice(const Napi::CallbackInfo& info) {
   std::string backend = BackendArg(info, 0);
   int index = IntArg(info, 1, 0);
   int threads = IntArg(info, 2, 0);
+  const double limit = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().DoubleValue() : 0;
+  if (!(limit >= 0)) ThrowCoded(info.Env(), lgb::kErrInvalidArgument, "memoryLimitBytes: must be >= 0");
+  const auto memory_limit = static_cast<uint64_t>(limit);
   return PromiseWorker<std::unique_ptr<lgb::Device>>::Start(
       info.Env(),
-      [backend, index, threads]() -> std::unique_ptr<lgb::Device> {
+      [backend, index, threads, memory_limit]() -> std::unique_ptr<lgb::Device> {
         if (backend == "cpu") return lgb::open_cpu_device(threads);
-        return lgb::open_cuda_device(index);
+        auto device = lgb::open_cuda_device(index);
+        device->set_memory_limit(memory_limit);
+        return device;
       },
       [](Napi::Env env, std::unique_ptr<lgb::Device>& d) -> Napi::Value {
         return NativeDevice::Wrap(env, std::move(d));

@@ -126,11 +126,13 @@ Napi::Value NativeDevice::Run(const Napi::CallbackInfo& info) {
         }
         if (!model) return WithDevice(slot, [&](lgb::Device& d) { return d.run(public_key, nonces, want_logits); });
         // Inputs made before taking the device: they overlap the batch the device is computing now.
-        lgb::BatchInputs inputs;
-        lgb::make_batch_inputs(*model, public_key, nonces, 0, &inputs);
-        return WithDevice(slot, [&](lgb::Device& d) {
-          return d.run_prepared(*model, public_key, nonces, inputs, want_logits);
+        std::unique_ptr<lgb::BatchInputs> inputs = slot->take_inputs();
+        lgb::make_batch_inputs(*model, public_key, nonces, 0, inputs.get());
+        lgb::BatchResult result = WithDevice(slot, [&](lgb::Device& d) {
+          return d.run_prepared(*model, public_key, nonces, *inputs, want_logits);
         });
+        slot->give_back_inputs(std::move(inputs));
+        return result;
       },
       [](Napi::Env env, lgb::BatchResult& r) -> Napi::Value {
         Napi::Object o = Napi::Object::New(env);

@@ -74,11 +74,9 @@ Napi::Value NativeModel::WeightDigests(const Napi::CallbackInfo& info) {
       info.Env(),
       [model, threads] {
         const auto& specs = model->layout.specs;
+        std::vector<std::string> sha = lgb::weight_sha256_all(*model, threads);  // largest first, one at a time
         std::vector<Digest> out(specs.size());
-        lgb::parallel_for(static_cast<int64_t>(specs.size()), threads, [&](int64_t b, int64_t e) {
-          for (int64_t i = b; i < e; ++i)
-            out[i] = {specs[i].name, specs[i].shape, lgb::weight_sha256(*model, static_cast<size_t>(i))};
-        });
+        for (size_t i = 0; i < specs.size(); ++i) out[i] = {specs[i].name, specs[i].shape, std::move(sha[i])};
         return out;
       },
       [](Napi::Env env, std::vector<Digest>& digests) -> Napi::Value {
