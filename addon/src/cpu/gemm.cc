@@ -1,12 +1,13 @@
-// GEMM y = round_fp16(x · Wᵀ) (see gemm.h for the contract and summation order). BLIS-style: x is packed into 6-row panels once; each
-// worker owns a contiguous range of 16-column panels of W, converts (F16C) and transposes a kc x 16 block of W at a
-// time into float32, and runs the 6x16 register kernel over every row panel, accumulating in a per-worker block
-// that stays in cache until the last k block, where it is rounded to fp16 and stored.
+// GEMM y = round_fp16(x · Wᵀ) (see gemm.h for the contract and summation order). BLIS-style: x is packed into
+// 6-row panels once; each worker takes groups of 16-column panels of W in turn, converts (F16C) and transposes a
+// kc x 16 block of W at a time into float32, and runs the 6x16 register kernel over every row panel, accumulating
+// in a per-worker block that stays in cache until the last k block, where it is rounded to fp16 and stored.
 #include "cpu/gemm.h"
 
 #include <immintrin.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
 #include "cpu/fp16.h"
@@ -177,11 +178,16 @@ void gemm_fp16w(Workers& workers, GemmScratch& scratch, const PackedRows& x, con
     scratch.b_panels[wi].reserve(kNG * kKC * kNR);
     scratch.acc[wi].reserve(panels_m * kMR * ldc);
   }
-  workers.run(panels_n, [&](int64_t q0, int64_t q1, int wi) {
+  // Groups of up to kNG column panels, handed out one at a time (a worker slowed by another process on the
+  // machine takes fewer); at least ~4 groups per worker when there are enough panels.
+  const int64_t group = std::max<int64_t>(1, std::min<int64_t>(kNG, panels_n / (4 * workers.size())));
+  const int64_t groups = (panels_n + group - 1) / group;
+  std::atomic<int64_t> next{0};
+  workers.run(workers.size(), [&](int64_t, int64_t, int wi) {
     float* bp = scratch.b_panels[wi].data();
     float* acc = scratch.acc[wi].data();
-    for (int64_t g = q0; g < q1; g += kNG) {
-      const int64_t ng = std::min(kNG, q1 - g);
+    for (int64_t gi = next++; gi < groups; gi = next++) {
+      const int64_t g = gi * group, ng = std::min(group, panels_n - g);
       for (int64_t k0 = 0; k0 < K; k0 += kKC) {
         const int64_t kc = std::min(kKC, K - k0);
         for (int64_t j = 0; j < ng; ++j) kernels.pack_w(w, n, K, (g + j) * kNR, k0, kc, bp + j * kKC * kNR);
