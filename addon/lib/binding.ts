@@ -21,7 +21,7 @@ export interface NativeDevice {
 export interface NativeBinding {
   buildModel(blockHash: string, params: ModelParams, threads: number): Promise<NativeModel>;
   listDevices(backend: 'cpu' | 'cuda', threads?: number): { devices: DeviceInfo[]; reason?: string };
-  openDevice(backend: 'cpu' | 'cuda', index: number, threads: number): Promise<NativeDevice>;
+  openDevice(backend: 'cpu' | 'cuda', index: number, threads: number, memoryLimitBytes?: number): Promise<NativeDevice>;
   measureGemmTflops(index: number, m?: number, n?: number, k?: number): Promise<number>;
   hardwareThreads(): number;
   /** Test-only exports of the engine core (addon/src/binding/testing.cc). */

@@ -15,6 +15,8 @@ export interface EngineOptions {
   devices?: number[];
   /** CPU compute threads (0 or absent: every core). */
   threads?: number;
+  /** CUDA: plan each device's memory as if it had only this many GiB (e.g. 24 to run as on a 24 GB card). */
+  memoryLimitGb?: number;
 }
 
 /** Validates nonces at the boundary: non-negative safe integers, at least one. */
@@ -165,7 +167,8 @@ export class Engine {
     }
     if (backend === 'cpu') infos = native.listDevices('cpu', threads).devices;
     try {
-      const devices = await Promise.all(infos.map((d) => native.openDevice(backend, d.index, threads)));
+      const limit = opts.memoryLimitGb ? Math.round(opts.memoryLimitGb * 2 ** 30) : 0;
+      const devices = await Promise.all(infos.map((d) => native.openDevice(backend, d.index, threads, limit)));
       return new Engine(backend, devices.map((d, i) => new EngineDevice(infos[i], d)), reason, threads);
     } catch (err) {
       throw toEngineError(err);

@@ -65,19 +65,30 @@ class CudaDevice final : public Device {
       throw Error(kErrInvalidParams, "seq_len: too long for the CUDA attention kernel (K/V of one head must fit in " +
                                          std::to_string(prop.sharedMemPerBlockOptin) + " bytes of shared memory)");
     }
-    size_t free_b = 0, total_b = 0;
-    LGB_CUDA(cudaMemGetInfo(&free_b, &total_b));
+    size_t free_raw = 0, total_raw = 0;
+    LGB_CUDA(cudaMemGetInfo(&free_raw, &total_raw));
+    // Under a memory limit the device is planned as if it had only `limit` bytes in all: what is in use now
+    // (the CUDA context, cuBLASLt) still counts, the rest of the limit is free.
+    uint64_t free_b = free_raw, total_b = total_raw;
+    if (memory_limit_ > 0 && memory_limit_ < total_raw) {
+      const uint64_t used = total_raw - free_raw;
+      total_b = memory_limit_;
+      free_b = memory_limit_ > used ? memory_limit_ - used : 0;
+    }
     const uint64_t per_nonce = Activations::bytes_per_nonce(p);
     const uint64_t reserve = std::max<uint64_t>(512ull << 20, total_b / 32);  // cuBLASLt, allocator slack
     const int64_t target_batch = std::max<int64_t>(1, kTargetRows / p.seq_len);
-    // Materialised weights when they fit with a full batch (faster GEMMs), else the shifted copies of the pool.
+    // Materialised weights when they fit with a full batch (faster GEMMs); else the shifted copies of the pool when
+    // they leave room for a quarter of it; else the pool alone (unaligned GEMMs, the least memory).
     auto fits = [&](cuda::WeightMode mode, int64_t batch) {
       return DeviceWeights::bytes_while_loading(*model, mode) + reserve <= free_b &&
              DeviceWeights::bytes_needed(*model, mode) + reserve + per_nonce * batch <= free_b;
     };
-    const cuda::WeightMode mode =
-        fits(cuda::WeightMode::kMaterialised, target_batch) ? cuda::WeightMode::kMaterialised
-                                                            : cuda::WeightMode::kShiftedCopies;
+    using cuda::WeightMode;
+    const WeightMode mode = fits(WeightMode::kMaterialised, target_batch) ? WeightMode::kMaterialised
+                            : fits(WeightMode::kShiftedCopies, std::max<int64_t>(1, target_batch / 4))
+                                ? WeightMode::kShiftedCopies
+                                : WeightMode::kPool;
     if (!fits(mode, 1)) {
       const uint64_t need = DeviceWeights::bytes_while_loading(*model, mode) + reserve + per_nonce;
       throw Error(kErrOutOfMemory, info_.name + " (cuda:" + std::to_string(ctx_.device()) + ") lacks memory: " +
@@ -85,7 +96,7 @@ class CudaDevice final : public Device {
                                        " MiB free");
     }
     const uint64_t weight_bytes = DeviceWeights::bytes_needed(*model, mode);
-    const int64_t fit = static_cast<int64_t>((free_b - weight_bytes - reserve) / per_nonce);
+    const int64_t fit = static_cast<int64_t>((free_b - weight_bytes - reserve) / per_nonce);  // >= 1: fits(mode, 1)
     const int64_t batch = std::max<int64_t>(1, std::min(fit, target_batch));
 
     try {
@@ -147,6 +158,8 @@ class CudaDevice final : public Device {
   }
 
   uint64_t peak_memory() const override { return peak_; }
+
+  void set_memory_limit(uint64_t bytes) override { memory_limit_ = bytes; }
 
  private:
   const HostModel& loaded() {
@@ -215,6 +228,7 @@ class CudaDevice final : public Device {
   Context ctx_;
   DeviceInfo info_;
   uint64_t peak_ = 0;
+  uint64_t memory_limit_ = 0;  // bytes, 0: none (set_memory_limit)
 };
 
 }  // namespace

@@ -17,6 +17,7 @@ uint64_t pool_bytes(const HostModel& m) { return static_cast<uint64_t>(padded(m.
 // Values the weights of `m` take in `mode`: the shifted copies, or one slot per sliced parameter the forward reads.
 int64_t store_values(const HostModel& m, WeightMode mode) {
   if (mode == WeightMode::kShiftedCopies) return kShifts * padded(m.pool_size);
+  if (mode == WeightMode::kPool) return padded(m.pool_size);
   int64_t n = 0;
   for (size_t i = 0; i < m.layout.specs.size(); ++i) {
     if (i != m.layout.tok_embeddings && m.placement[i].sliced) n += padded(m.layout.specs[i].numel);
@@ -25,6 +26,15 @@ int64_t store_values(const HostModel& m, WeightMode mode) {
 }
 
 }  // namespace
+
+const char* weight_mode_name(WeightMode mode) {
+  switch (mode) {
+    case WeightMode::kShiftedCopies: return "shifted_copies";
+    case WeightMode::kMaterialised: return "materialised";
+    case WeightMode::kPool: return "pool";
+  }
+  return "?";
+}
 
 uint64_t DeviceWeights::bytes_needed(const HostModel& m, WeightMode mode) {
   uint64_t bytes = static_cast<uint64_t>(store_values(m, mode)) * sizeof(__half);
@@ -46,16 +56,17 @@ DeviceWeights::DeviceWeights(const HostModel& m, WeightMode mode, cudaStream_t s
   tiled_.resize(specs.size());
   store_ = DeviceBuffer<__half>(static_cast<size_t>(store_values(m, mode)));
 
-  if (mode == WeightMode::kShiftedCopies) {
+  if (mode == WeightMode::kShiftedCopies || mode == WeightMode::kPool) {
     // Copy 0 is the pool itself (from pageable memory; the driver stages it), the others are built from it.
     LGB_CUDA(cudaMemcpyAsync(store_.get(), m.pool.data(), n * sizeof(__half), cudaMemcpyHostToDevice, stream));
-    for (int64_t s = 1; s < kShifts; ++s) {
+    const int64_t shifts = mode == WeightMode::kPool ? 1 : kShifts;
+    for (int64_t s = 1; s < shifts; ++s) {
       LGB_CUDA(launch_shifted_copy(store_.get(), n, s, store_.get() + s * stride, stream));
     }
     for (size_t i = 0; i < specs.size(); ++i) {
       const ParamPlacement& p = m.placement[i];
       if (!p.sliced) continue;
-      const int64_t s = p.start % kShifts;
+      const int64_t s = p.start % shifts;
       ptr_[i] = store_.get() + s * stride + (p.start - s);
     }
   } else {

@@ -7,6 +7,9 @@
 //   kMaterialised    every parameter copied out of the pool into its own 256-byte aligned slot. V2: 35.5 GB. On an
 //                    H100 cuBLASLt's heuristic picks faster kernels for 256-byte than for 16-byte aligned weights
 //                    (NOTES.md, Measurements), so this is the mode when memory allows.
+//   kPool            the pool alone, parameter i read in place at pool + start: any alignment down to 2 bytes (the
+//                    GEMM tells cuBLASLt the real one; slower kernels). V2: 1.78 GB. For cards where 8 copies do
+//                    not fit.
 //
 // Parameters larger than the pool (tiny shapes only) are uploaded materialised in either mode. RoPE tables and the
 // target are uploaded as they are. tok_embeddings is never used by the forward and never stored.
@@ -22,7 +25,9 @@
 
 namespace lgb::cuda {
 
-enum class WeightMode { kShiftedCopies, kMaterialised };
+enum class WeightMode { kShiftedCopies, kMaterialised, kPool };
+
+const char* weight_mode_name(WeightMode mode);
 
 class DeviceWeights {
  public:
@@ -45,7 +50,7 @@ class DeviceWeights {
 
  private:
   WeightMode mode_;
-  DeviceBuffer<__half> store_;                   // the 8 shifted copies back to back, or the materialised slots
+  DeviceBuffer<__half> store_;                   // the 8 shifted copies back to back, the slots, or the pool
   std::vector<DeviceBuffer<__half>> tiled_;      // materialised non-sliced parameters (else empty)
   std::vector<const __half*> ptr_;               // per parameter
   DeviceBuffer<__half> rope_cos_, rope_sin_;

@@ -58,6 +58,9 @@ class Device {
                                    const std::vector<uint64_t>& nonces, const BatchInputs& inputs, bool want_logits) {
     return run(public_key, nonces, want_logits);
   }
+  // Caps the device memory the next load() plans with at `bytes` in all (0: no cap), as if the device had only that
+  // much (e.g. a 24 GB card's budget on a larger one). Devices without their own memory (the CPU) ignore it.
+  virtual void set_memory_limit(uint64_t bytes) { (void)bytes; }
   // Bytes this device holds for the engine now (weights + scratch + workspace); CUDA: also the peak seen so far.
   virtual uint64_t memory_in_use() const = 0;
   virtual uint64_t peak_memory() const = 0;

@@ -1,6 +1,7 @@
 // The CUDA backend's correctness check (issue 6), for a GPU machine: every golden case of poc_public.json and the
 // four full-scale PARAMS_V1 nonces of v1_forward.json against `dist_fp16_emulated`, then CUDA against the CPU
-// backend on 16 nonces of PARAMS_V1 and 16 of the PARAMS_V2 shape with seq_len 16. Bounds (poc-compute.md §8): two
+// backend on 16 nonces of PARAMS_V1 and 16 of the PARAMS_V2 shape with seq_len 16, run on the GPU alone and as
+// the first 16 of a full batch. Bounds (poc-compute.md §8): two
 // fp16 implementations that differ only in summation order land within 1e-4 per nonce and ~3e-6 on average, so
 // each comparison needs max |Δ| <= 1e-4 and mean |Δ| <= 1e-5.
 //
@@ -110,11 +111,17 @@ async function cpuChecks(cuda: Engine): Promise<Check[]> {
   const checks: Check[] = [];
   for (const [name, params] of shapes) {
     const g = await runOn(cuda, BLOCK_HASH, params, PUBLIC_KEY, nonces);
+    // A full batch takes the tuned GEMM algorithms (cuda/gemm.h), a partial one the heuristic's first pick: check
+    // both (the first 16 nonces of a full batch are the same 16 nonces).
+    const full = Math.max(cuda.devices[0].preferredBatch, nonces.length);
+    const f = await runOn(cuda, BLOCK_HASH, params, PUBLIC_KEY, Array.from({ length: full }, (_, i) => i));
     // A fresh CPU engine per shape, closed after: the host keeps one CPU model at a time.
     const cpu = await Engine.open({ backend: 'cpu' });
     try {
       const c = await runOn(cpu, BLOCK_HASH, params, PUBLIC_KEY, nonces);
       checks.push(compare(`CUDA vs CPU ${name}`, g.dist, c.dist, g.seconds, `CPU ${c.seconds.toFixed(1)} s`));
+      checks.push(compare(`CUDA full batch of ${full} (tuned GEMMs) vs CPU ${name}`, f.dist.subarray(0, nonces.length),
+        c.dist, f.seconds));
     } finally {
       await cpu.close();
     }

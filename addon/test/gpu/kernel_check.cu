@@ -91,7 +91,7 @@ int main() {
     bool ok = true;
     cudaStream_t st = nullptr;  // legacy default stream: every launch in order
 
-    for (int64_t dim : {112, 1792}) {  // residual add + RMSNorm
+    for (int64_t dim : {100, 112, 1792}) {  // residual add + RMSNorm (100: the 2-byte kernel, else 16-byte)
       const int64_t rows = 37;
       auto h = random_half(rows * dim, 1.f), delta = random_half(rows * dim, 0.5f), w = random_half(dim, 1.f);
       auto dh = upload(h), dd = upload(delta), dw = upload(w);
@@ -105,15 +105,15 @@ int main() {
       ok &= report("add+rmsnorm dim " + std::to_string(dim), download(out, rows * dim), fo);
     }
 
-    {  // RoPE: 2 nonces x 24 positions, 5 heads of 28
-      const int64_t seq = 24, rows = 2 * seq, heads = 5, hd = 28;
+    for (const int64_t heads : {5, 64}) {  // RoPE: 2 nonces x 24 positions of 28-wide heads (64 heads: 16-byte)
+      const int64_t seq = 24, rows = 2 * seq, hd = 28;
       auto x = random_half(rows * heads * hd, 1.f);
       auto c = random_half(2 * seq * hd / 2, 0.7f), s = random_half(2 * seq * hd / 2, 0.7f);
       auto dx = upload(x), dc = upload(c), ds = upload(s);
       LGB_CUDA(cuda::launch_rope(dx.get(), rows, heads, hd, seq, dc.get(), ds.get(), st));
       auto fx = to_float(x), fc = to_float(c), fs = to_float(s);
       cpu::rope(workers, fx.data(), heads * hd, rows, heads, hd, seq, 0, fc.data(), fs.data());
-      ok &= report("rope", download(dx, x.size()), fx);
+      ok &= report("rope heads " + std::to_string(heads), download(dx, x.size()), fx);
     }
 
     // Attention: GQA 6 heads over 2 kv heads, odd sequence length; both kernels (tensor-core one: head_dim <= 128).
@@ -145,22 +145,29 @@ int main() {
       }
     }
 
-    for (int64_t n : {1001, 4096}) {  // SwiGLU (odd n: the scalar kernel)
+    // SwiGLU: the 16-byte kernel with a scalar tail (1001, 4100), without (4096), and the 4-byte kernel.
+    for (int64_t n : {1001, 4096, 4100, -4096}) {
+      const bool pairs = n < 0;
+      n = pairs ? -n : n;
       auto a = random_half(n, 2.f), b = random_half(n, 1.f);
       auto da = upload(a), db = upload(b);
-      LGB_CUDA(cuda::launch_swiglu(da.get(), db.get(), n, st));
+      LGB_CUDA(pairs ? cuda::launch_swiglu_pairs(da.get(), db.get(), n, st)
+                     : cuda::launch_swiglu(da.get(), db.get(), n, st));
       auto fa = to_float(a), fb = to_float(b);
       cpu::swiglu(workers, fa.data(), fb.data(), n);
-      ok &= report("swiglu n " + std::to_string(n), download(da, n), fa);
+      ok &= report(std::string(pairs ? "swiglu 4-byte n " : "swiglu n ") + std::to_string(n), download(da, n), fa);
     }
 
-    for (int64_t offset : {0, 3}) try {  // GEMM, weight at a 16-byte and at a 2-byte aligned address
+    // GEMM, weight at a 16-byte and at a 2-byte aligned address; the heuristic's pick, then the tuned one.
+    for (const int64_t variant : {0, 3, 10, 13}) try {
+      const int64_t offset = variant % 10;
+      const bool tune = variant >= 10;
       const int64_t m = 37, n = 97, k = 112, ldy = 104;
       auto x = random_half(m * k, 1.f), w = random_half(n * k + offset, 0.05f);
       auto dx = upload(x), dw = upload(w);
       DeviceBuffer<__half> y(m * ldy);
       cuda::Gemm gemm(4u << 20);
-      gemm.matmul(dx.get(), k, dw.get() + offset, k, y.get(), ldy, m, n, k, st);
+      gemm.matmul(dx.get(), k, dw.get() + offset, k, y.get(), ldy, m, n, k, st, tune);
       auto fx = to_float(x);
       cpu::PackedRows packed;
       cpu::pack_rows(workers, fx.data(), k, m, k, &packed);
@@ -170,10 +177,11 @@ int main() {
       auto gy = download(y, m * ldy);
       std::vector<uint16_t> packed_y;
       for (int64_t r = 0; r < m; ++r) packed_y.insert(packed_y.end(), gy.begin() + r * ldy, gy.begin() + r * ldy + n);
-      ok &= report("gemm 37x97x112 weight offset " + std::to_string(offset), packed_y, fy);
+      ok &= report(std::string(tune ? "gemm tuned" : "gemm") + " 37x97x112 weight offset " + std::to_string(offset),
+                   packed_y, fy);
     } catch (const std::exception& e) {
-      std::printf("{\"op\":\"gemm weight offset %lld\",\"error\":\"%s\",\"ok\":false}\n",
-                  static_cast<long long>(offset), e.what());
+      std::printf("{\"op\":\"gemm variant %lld\",\"error\":\"%s\",\"ok\":false}\n",
+                  static_cast<long long>(variant), e.what());
       ok = false;
     }
 

@@ -1,9 +1,12 @@
 // Where the CUDA forward's time goes (for addon/src/cuda/NOTES.md): builds a model on the GPU in each weight mode
-// (shifted pool copies, materialised), then for each batch size times whole forwards with CUDA events (median of 3
-// after a warm-up) and one forward op by op (OpTimer). Also times the w1 GEMM with its weight at each alignment from
-// 16 to 256 bytes, the variable that separates the two modes.
+// asked for (shifted pool copies, materialised, the pool alone), then for each batch size times whole forwards with
+// CUDA events (median of 3 after a warm-up) and one forward op by op (OpTimer), and prints what the GEMM tuning
+// chose per shape. Also times the w1 GEMM with its weight at each alignment from 2 to 256 bytes (what separates the
+// modes) and the two SwiGLU kernels on the forward's buffers. `gemm` first runs the GEMM sweep: the forward's GEMM
+// shapes and 8192³ with cuBLASLt's first pick against the tuned pick, at 32 and 64 MiB of workspace.
 //
-//   lgb_cuda_profile [v1|v2] [batch ...]      one JSON object per line on stdout
+//   lgb_cuda_profile [v1|v2] [batch ...] [shifted_copies|materialised|pool ...] [gemm]
+//                                          one JSON object per line on stdout (default: 64, the first two modes)
 // Built only on request: cmake --build build --target lgb_cuda_profile (CUDA backend on).
 #include <algorithm>
 #include <chrono>
@@ -38,6 +41,16 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+void print_tunings(const char* where, const cuda::Gemm& gemm) {
+  for (const auto& t : gemm.tunings()) {
+    std::printf("{\"what\":\"gemm_tuning\",\"where\":\"%s\",\"m\":%lld,\"n\":%lld,\"k\":%lld,"
+                "\"weight_alignment\":%u,\"candidates\":%d,\"chosen\":%d,\"first_ms\":%.4f,\"best_ms\":%.4f}\n",
+                where, static_cast<long long>(t.m), static_cast<long long>(t.n), static_cast<long long>(t.k),
+                t.weight_alignment, t.candidates, t.chosen, t.first_ms, t.best_ms);
+  }
+  std::fflush(stdout);
+}
+
 // Milliseconds of `fn` enqueued on `stream`, median of `reps` after one warm-up.
 template <typename F>
 double time_ms(cudaStream_t stream, int reps, F fn) {
@@ -61,25 +74,68 @@ double time_ms(cudaStream_t stream, int reps, F fn) {
   return ms[ms.size() / 2];
 }
 
+// The GEMM sweep: each shape with random operands, for each (workspace, candidates): the rate of the kept algorithm
+// (median of 9 after the tuning and 3 warm-ups) and what the tuning saw.
+void gemm_sweep(const ModelParams& p, int64_t batch, cudaStream_t stream) {
+  const int64_t rows = batch * p.seq_len, dim = p.dim, ffn = p.ffn_hidden_dim();
+  const int64_t shapes[][4] = {{rows, ffn, dim, 0}, {rows, dim, ffn, 0}, {rows, dim, dim, 0}, {8192, 8192, 8192, 1}};
+  const char* names[] = {"w1 w3", "w2", "wq wk wv wo", "peak 8192^3"};
+  for (size_t si = 0; si < 4; ++si) {
+    const int64_t m = shapes[si][0], n = shapes[si][1], k = shapes[si][2];
+    cuda::DeviceBuffer<__half> x(static_cast<size_t>(m * k)), w(static_cast<size_t>(n * k)),
+        y(static_cast<size_t>(m * n));
+    LGB_CUDA(cuda::launch_fill_random(x.get(), m * k, 11 + si, stream));
+    LGB_CUDA(cuda::launch_fill_random(w.get(), n * k, 23 + si, stream));
+    for (const size_t ws : {size_t{32} << 20, size_t{64} << 20}) {
+      for (const int candidates : {1, 16}) {
+        cuda::Gemm gemm(ws, candidates);
+        auto run = [&] { gemm.matmul(x.get(), k, w.get(), k, y.get(), n, m, n, k, stream, true); };
+        run();
+        for (int i = 0; i < 2; ++i) run();
+        const double ms = time_ms(stream, 9, run);
+        const auto t = gemm.tunings().front();
+        std::printf("{\"what\":\"gemm_sweep\",\"shape\":\"%s\",\"m\":%lld,\"n\":%lld,\"k\":%lld,\"workspace_mib\":%zu,"
+                    "\"candidates_asked\":%d,\"candidates\":%d,\"chosen\":%d,\"first_ms\":%.4f,\"best_ms\":%.4f,"
+                    "\"ms\":%.4f,\"tflops\":%.1f}\n",
+                    names[si], static_cast<long long>(m), static_cast<long long>(n), static_cast<long long>(k),
+                    ws >> 20, candidates, t.candidates, t.chosen, t.first_ms, t.best_ms, ms,
+                    2.0 * m * n * k / (ms * 1e-3) / 1e12);
+        std::fflush(stdout);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   try {
     const std::string name = argc > 1 ? argv[1] : "v2";
     std::vector<int64_t> batches;
-    for (int i = 2; i < argc; ++i) batches.push_back(std::stoll(argv[i]));
+    std::vector<cuda::WeightMode> modes;
+    bool sweep = false;
+    for (int i = 2; i < argc; ++i) {
+      const std::string a = argv[i];
+      if (a == "gemm") sweep = true;
+      else if (a == "shifted_copies") modes.push_back(cuda::WeightMode::kShiftedCopies);
+      else if (a == "materialised") modes.push_back(cuda::WeightMode::kMaterialised);
+      else if (a == "pool") modes.push_back(cuda::WeightMode::kPool);
+      else batches.push_back(std::stoll(a));
+    }
     if (batches.empty()) batches = {64};
+    if (modes.empty()) modes = {cuda::WeightMode::kShiftedCopies, cuda::WeightMode::kMaterialised};
     const ModelParams p = preset(name);
     const std::string block = "005C2E3978768692556A88912DD0C44BA49F87001C41E815C1C010AEF25EFF56";
     const std::string key = "02b84b25628f800e36925811aa24aaf28c9f827333d2df990762b5c3a86eff7c9b";
 
-    auto t0 = std::chrono::steady_clock::now();
-    auto host = build_host_model(block, p, 0);
-    const double host_s = seconds_since(t0);
     LGB_CUDA(cudaSetDevice(0));
     cudaStream_t stream;
     LGB_CUDA(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-    cuda::Gemm gemm(32u << 20);
+    if (sweep) gemm_sweep(p, batches.front(), stream);
+
+    auto t0 = std::chrono::steady_clock::now();
+    auto host = build_host_model(block, p, 0);
+    const double host_s = seconds_since(t0);
     // FLOPs per nonce as addon/lib/params.ts flopsPerNonce counts them (last-position shortcut).
     const double flops_per_nonce = [&] {
       const double d = p.dim, hd = p.head_dim(), h = p.ffn_hidden_dim(), s = p.seq_len, L = p.n_layers;
@@ -89,8 +145,9 @@ int main(int argc, char** argv) {
              4 * s * d + 2 * p.vocab_size * d;
     }();
 
-    for (const auto mode : {cuda::WeightMode::kShiftedCopies, cuda::WeightMode::kMaterialised}) {
-      const char* mode_name = mode == cuda::WeightMode::kShiftedCopies ? "shifted_copies" : "materialised";
+    for (const auto mode : modes) {
+      const char* mode_name = cuda::weight_mode_name(mode);
+      cuda::Gemm gemm;  // the product's defaults: a fresh tuning per mode (weight alignments differ)
       t0 = std::chrono::steady_clock::now();
       cuda::DeviceWeights weights(*host, mode, stream);
       const double upload_s = seconds_since(t0);
@@ -116,6 +173,12 @@ int main(int argc, char** argv) {
           LGB_CUDA(cudaMemcpyAsync(act.h.get(), inputs.get(), inputs.bytes(), cudaMemcpyDeviceToDevice, stream));
           cuda::enqueue_forward(gemm, weights, p, host->layout, act, batch, stream, timer);
         };
+        // The first forward of a shape also tunes its GEMMs: timed apart (the cold start pays it once).
+        LGB_CUDA(cudaStreamSynchronize(stream));
+        t0 = std::chrono::steady_clock::now();
+        forward(nullptr);
+        LGB_CUDA(cudaStreamSynchronize(stream));
+        const double first_s = seconds_since(t0);
         const double ms = time_ms(stream, 3, [&] { forward(nullptr); });
         cuda::OpTimer timer;
         forward(&timer);
@@ -126,33 +189,55 @@ int main(int argc, char** argv) {
         std::vector<double> dist(batch);
         LGB_CUDA(cudaMemcpy(dist.data(), act.dist.get(), batch * sizeof(double), cudaMemcpyDeviceToHost));
         std::printf("{\"what\":\"forward\",\"params\":\"%s\",\"mode\":\"%s\",\"batch\":%lld,\"ms\":%.3f,"
-                    "\"nonces_per_s\":%.3f,\"tflops\":%.1f,\"inputs_cpu_s\":%.4f,\"dist0\":%.9f,\"ops_ms\":{",
+                    "\"nonces_per_s\":%.3f,\"tflops\":%.1f,\"first_forward_s\":%.3f,\"inputs_cpu_s\":%.4f,"
+                    "\"dist0\":%.9f,\"ops_ms\":{",
                     name.c_str(), mode_name, static_cast<long long>(batch), ms, batch / (ms * 1e-3),
-                    flops_per_nonce * batch / (ms * 1e-3) / 1e12, inputs_s, dist[0]);
+                    flops_per_nonce * batch / (ms * 1e-3) / 1e12, first_s, inputs_s, dist[0]);
         for (size_t i = 0; i < ops.size(); ++i)
           std::printf("%s\"%s\":%.3f", i ? "," : "", ops[i].first.c_str(), ops[i].second);
         std::printf("},\"ops_total_ms\":%.3f}\n", op_total);
         std::fflush(stdout);
 
-        if (mode == cuda::WeightMode::kMaterialised && batch == batches.front()) {
-          // The w1 GEMM with its weight at 16 ... 256-byte alignment (offsets in a separate buffer).
-          const auto& li = host->layout.layers[0];
-          const int64_t rows = batch * p.seq_len, ffn = p.ffn_hidden_dim();
-          cuda::DeviceBuffer<__half> own(static_cast<size_t>(ffn * p.dim + 128));
-          for (int64_t off : {0, 8, 16, 32, 64}) {
-            LGB_CUDA(cudaMemcpyAsync(own.get() + off, weights.weight(li.w1), ffn * p.dim * sizeof(__half),
-                                     cudaMemcpyDeviceToDevice, stream));
-            const double gms = time_ms(stream, 7, [&] {
-              gemm.matmul(act.x.get(), p.dim, own.get() + off, p.dim, act.a.get(), ffn, rows, ffn, p.dim, stream);
-            });
-            std::printf("{\"what\":\"w1_gemm\",\"rows\":%lld,\"weight_alignment_bytes\":%d,\"ms\":%.4f,"
-                        "\"tflops\":%.1f}\n",
-                        static_cast<long long>(rows), off == 0 ? 256 : static_cast<int>(off * 2), gms,
-                        2.0 * rows * ffn * p.dim / (gms * 1e-3) / 1e12);
+        if (batch != batches.front() || mode != modes.front()) continue;
+        const int64_t rows = batch * p.seq_len, ffn = p.ffn_hidden_dim();
+        {  // The two SwiGLU kernels on the forward's a and b (a refilled before each run: no shrinking values).
+          const int64_t n = rows * ffn;
+          LGB_CUDA(cuda::launch_fill_random(act.b.get(), n, 7, stream));
+          for (const bool vec : {false, true}) {
+            std::vector<float> runs;
+            for (int r = 0; r < 6; ++r) {
+              LGB_CUDA(cuda::launch_fill_random(act.a.get(), n, 5 + r, stream));
+              runs.push_back(static_cast<float>(time_ms(stream, 1, [&] {
+                LGB_CUDA(vec ? cuda::launch_swiglu(act.a.get(), act.b.get(), n, stream)
+                             : cuda::launch_swiglu_pairs(act.a.get(), act.b.get(), n, stream));
+              })));
+            }
+            std::sort(runs.begin(), runs.end());
+            std::printf("{\"what\":\"swiglu\",\"kernel\":\"%s\",\"values\":%lld,\"ms\":%.4f,\"tb_per_s\":%.3f}\n",
+                        vec ? "16-byte" : "4-byte", static_cast<long long>(n), runs[runs.size() / 2],
+                        6.0 * n / (runs[runs.size() / 2] * 1e-3) / 1e12);
             std::fflush(stdout);
           }
         }
+        // The w1 GEMM with its weight at 2 ... 256-byte alignment (offsets in a separate buffer).
+        const auto& li = host->layout.layers[0];
+        cuda::DeviceBuffer<__half> own(static_cast<size_t>(ffn * p.dim + 128));
+        for (int64_t off : {0, 1, 2, 4, 8, 16, 32, 64}) {
+          LGB_CUDA(cudaMemcpyAsync(own.get() + off, weights.weight(li.w1), ffn * p.dim * sizeof(__half),
+                                   cudaMemcpyDeviceToDevice, stream));
+          auto run = [&] {
+            gemm.matmul(act.x.get(), p.dim, own.get() + off, p.dim, act.a.get(), ffn, rows, ffn, p.dim, stream, true);
+          };
+          run();
+          const double gms = time_ms(stream, 7, run);
+          std::printf("{\"what\":\"w1_gemm\",\"rows\":%lld,\"weight_alignment_bytes\":%d,\"ms\":%.4f,"
+                      "\"tflops\":%.1f}\n",
+                      static_cast<long long>(rows), off == 0 ? 256 : static_cast<int>(off * 2), gms,
+                      2.0 * rows * ffn * p.dim / (gms * 1e-3) / 1e12);
+          std::fflush(stdout);
+        }
       }
+      print_tunings(mode_name, gemm);
     }
     cudaStreamDestroy(stream);
     return 0;

@@ -29,6 +29,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     'public-key': { type: 'string', default: DEFAULT_PUBLIC_KEY },
     'r-target': { type: 'string' },
     'gemm-size': { type: 'string' },
+    'memory-limit-gb': { type: 'string' },
     json: { type: 'boolean', default: false },
     record: { type: 'boolean', default: false },
   });
@@ -41,10 +42,11 @@ export async function benchCommand(argv: string[]): Promise<void> {
   const threads = parseNumber(f.threads, '--threads', 0, { min: 0, integer: true });
   const rTarget = parseNumber(f['r-target'], '--r-target', MAINNET_R_TARGET, { min: 0 });
   const gemmSize = parseNumber(f['gemm-size'], '--gemm-size', 8192, { min: 256, integer: true });
+  const memoryLimitGb = parseNumber(f['memory-limit-gb'], '--memory-limit-gb', 0, { min: 0 });
   const publicKey = f['public-key'] as string;
 
   const t0 = performance.now();
-  const engine = await Engine.open({ backend: parseBackend(f.backend, 'auto'), threads });
+  const engine = await Engine.open({ backend: parseBackend(f.backend, 'auto'), threads, memoryLimitGb });
   try {
     if (engine.cudaUnavailableReason) log(`bench: CUDA not used: ${engine.cudaUnavailableReason}`);
     const load = await engine.load(f['block-hash'] as string, params);
@@ -101,6 +103,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
     const summary = {
       preset, params, backend: engine.backend, devices: perDevice, nonces_per_s: round(totalRate, 3),
       flops_per_nonce: flops, seconds_per_run: seconds, runs, cold_start_s: round(coldStart, 2),
+      memory_limit_gb: memoryLimitGb || undefined,
       model_load_s: round(load.seconds, 2), r_target: rTarget,
       valid: perRun.flat().reduce((a, x) => a + x.valid, 0), computed: perRun.flat().reduce((a, x) => a + x.nonces, 0),
       machine: machineDescription(), date: new Date().toISOString(), command: `llama-gpu-bench bench ${argv.join(' ')}`,
