@@ -9,36 +9,12 @@
 // -ffp-contract=off, so no product is fused into a sum.
 #include "core/distance.h"
 
+#include "core/pairwise.h"
+
 #include <cmath>
 #include <vector>
 
 namespace lgb {
-namespace {
-
-// numpy's @TYPE@_pairwise_sum (loops_utils.h.src), for one contiguous row.
-template <typename T>
-T pairwise(const T* a, int64_t n) {
-  if (n < 8) {
-    T res = static_cast<T>(-0.0);
-    for (int64_t i = 0; i < n; ++i) res += a[i];
-    return res;
-  }
-  if (n <= 128) {
-    T r[8];
-    for (int k = 0; k < 8; ++k) r[k] = a[k];
-    int64_t i = 8;
-    for (; i < n - (n % 8); i += 8)
-      for (int k = 0; k < 8; ++k) r[k] += a[i + k];
-    T res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-    for (; i < n; ++i) res += a[i];
-    return res;
-  }
-  int64_t m = n / 2;
-  m -= m % 8;
-  return pairwise(a, m) + pairwise(a + m, n - m);
-}
-
-}  // namespace
 
 double distance_to_target(const float* logits, const int32_t* perm, const double* target, int64_t vocab) {
   std::vector<float> z(vocab), sq(vocab);
@@ -46,13 +22,13 @@ double distance_to_target(const float* logits, const int32_t* perm, const double
     z[i] = logits[perm[i]];
     sq[i] = z[i] * z[i];
   }
-  const float norm = std::sqrt(0.0f + pairwise(sq.data(), vocab));
+  const float norm = std::sqrt(0.0f + pairwise_sum(sq.data(), vocab));
   std::vector<double> d2(vocab);
   for (int64_t i = 0; i < vocab; ++i) {
     const double d = static_cast<double>(z[i] / norm) - target[i];
     d2[i] = d * d;
   }
-  return std::sqrt(0.0 + pairwise(d2.data(), vocab));
+  return std::sqrt(0.0 + pairwise_sum(d2.data(), vocab));
 }
 
 }  // namespace lgb

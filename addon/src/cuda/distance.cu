@@ -5,6 +5,7 @@
 // Both norms use numpy's pairwise summation in the same order as core/distance.cc (the squares are staged in
 // shared memory, then one thread sums them), so for equal logits the distance is bit-identical to the CPU's.
 // A vocabulary too large for shared memory falls back to a block reduction (another summation order: ~1e-7).
+#include "core/pairwise.h"
 #include "cuda/ops.h"
 #include "cuda/reduce.cuh"
 
@@ -12,29 +13,6 @@ namespace lgb::cuda {
 namespace {
 
 constexpr int kThreads = 256;
-
-// numpy's pairwise_sum for one contiguous row, as core/distance.cc writes it.
-template <typename T>
-__device__ T pairwise(const T* a, int64_t n) {
-  if (n < 8) {
-    T res = static_cast<T>(-0.0);
-    for (int64_t i = 0; i < n; ++i) res += a[i];
-    return res;
-  }
-  if (n <= 128) {
-    T r[8];
-    for (int k = 0; k < 8; ++k) r[k] = a[k];
-    int64_t i = 8;
-    for (; i < n - (n % 8); i += 8)
-      for (int k = 0; k < 8; ++k) r[k] += a[i + k];
-    T res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-    for (; i < n; ++i) res += a[i];
-    return res;
-  }
-  int64_t m = n / 2;
-  m -= m % 8;
-  return pairwise(a, m) + pairwise(a + m, n - m);
-}
 
 // logits: (batch, ld) fp16; perm: (batch, vocab); target: (vocab) float64; dist: (batch).
 // Dynamic shared memory: vocab doubles (the float squares use its first half).
@@ -50,14 +28,14 @@ __global__ void distance_exact_kernel(const __half* __restrict__ logits, int64_t
     sq[j] = __fmul_rn(x, x);
   }
   __syncthreads();
-  if (threadIdx.x == 0) norm = __fsqrt_rn(__fadd_rn(0.0f, pairwise(sq, vocab)));
+  if (threadIdx.x == 0) norm = __fsqrt_rn(__fadd_rn(0.0f, lgb::pairwise_sum(sq, vocab)));
   __syncthreads();
   for (int64_t j = threadIdx.x; j < vocab; j += blockDim.x) {
     const double d = __dsub_rn(static_cast<double>(__fdiv_rn(__half2float(z[p[j]]), norm)), target[j]);
     d2[j] = __dmul_rn(d, d);
   }
   __syncthreads();
-  if (threadIdx.x == 0) dist[blockIdx.x] = __dsqrt_rn(__dadd_rn(0.0, pairwise(d2, vocab)));
+  if (threadIdx.x == 0) dist[blockIdx.x] = __dsqrt_rn(__dadd_rn(0.0, lgb::pairwise_sum(d2, vocab)));
 }
 
 __global__ void distance_reduce_kernel(const __half* __restrict__ logits, int64_t ld,
