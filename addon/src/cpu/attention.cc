@@ -2,13 +2,14 @@
 //   scores = q·kᵀ           fp32 sums over head_dim ascending, stored fp16      (torch.matmul in fp16)
 //   scores = scores / sqrt  float32 division, stored fp16                       (fp16 tensor / python float)
 //   + mask                  keys after the query position are -inf: left out (exp(-inf) = 0)
-//   p = softmax(float32)    max, exp(s - max), sum as torch orders it, e * (1 / sum); stored fp16 (.type_as(q))
+//   p = softmax(float32)    max, exp(s - max) (exp.h), sum as torch orders it, e * (1 / sum); stored fp16
 //   o = p·v                 fp32 sums over keys ascending, stored fp16
 // The key matrix of the head is transposed first so that the score loop runs over keys (vectorisable, each
 // score still summed over head_dim in order).
 #include <algorithm>
 #include <cmath>
 
+#include "cpu/exp.h"
 #include "cpu/fp16.h"
 #include "cpu/ops.h"
 
@@ -65,7 +66,8 @@ void attention(Workers& workers, AttentionScratch& scratch, const float* q, cons
         round_fp16_inplace(s, n_keys);
         float mx = -INFINITY;
         for (int64_t j = 0; j < n_keys; ++j) mx = std::max(mx, s[j]);
-        for (int64_t j = 0; j < n_keys; ++j) s[j] = std::exp(s[j] - mx);
+        for (int64_t j = 0; j < n_keys; ++j) s[j] = s[j] - mx;
+        exp_inplace(s, n_keys);
         const float inv = 1.0f / softmax_sum(s, n_keys, seq);
         for (int64_t j = 0; j < n_keys; ++j) s[j] = s[j] * inv;
         round_fp16_inplace(s, n_keys);
