@@ -2,6 +2,7 @@
 //
 //   x = rmsnorm(h)·attention_norm      q,k,v = x·Wq/Wk/Wvᵀ      q,k = rope(q,k)      o = attention(q,k,v)
 //   h = fp16(h + o·Woᵀ)                x = rmsnorm(h)·ffn_norm  a = swiglu(x·W1ᵀ, x·W3ᵀ)  h = fp16(h + a·W2ᵀ)
+//                                      (the gate fused into the two FFN GEMMs: gemm_fp16w_swiglu)
 //
 // The last layer needs every position's keys and values but only the last position's query, so from the query
 // on it works on B rows; then the final norm and the output projection give the (B, vocab) logits.
@@ -49,15 +50,17 @@ Forward::Forward(const HostModel& model)
 uint64_t Forward::scratch_bytes_for(const ModelParams& p, int64_t batch, int threads) {
   const int64_t rows = batch * p.seq_len, kvd = p.n_kv_heads * p.head_dim(), f = p.ffn_hidden_dim();
   const int64_t packed = (rows + 5) / 6 * 6 * std::max(p.dim, f);
-  const int64_t floats = rows * (5 * p.dim + 2 * kvd + 2 * f) + packed + batch * p.dim +
-                         static_cast<int64_t>(threads) * ((rows + 5) / 6 * 6 * 64 + 4 * 256 * 16 +
+  // h, x, q, att, tmp; k, v; the FFN gate; packed rows; the last positions; per worker: two GEMM accumulator
+  // blocks and two sets of weight panels, attention rows.
+  const int64_t floats = rows * (5 * p.dim + 2 * kvd + f) + packed + batch * p.dim +
+                         static_cast<int64_t>(threads) * (2 * (rows + 5) / 6 * 6 * 64 + 2 * 4 * 256 * 16 +
                                                           p.head_dim() * p.seq_len + p.seq_len + p.head_dim());
   return static_cast<uint64_t>(floats) * sizeof(float);
 }
 
 uint64_t Forward::scratch_bytes() const {
   return h_.bytes() + x_.bytes() + q_.bytes() + k_.bytes() + v_.bytes() + att_.bytes() + tmp_.bytes() +
-         a1_.bytes() + a3_.bytes() + last_h_.bytes() + packed_.data.bytes() + gemm_.bytes() +
+         a1_.bytes() + last_h_.bytes() + packed_.data.bytes() + gemm_.bytes() +
          attn_.per_worker.bytes();
 }
 
@@ -78,9 +81,7 @@ void Forward::full_layer(Workers& w, size_t l, int64_t batch) {
 
   rmsnorm(w, h_.data(), dim_, rows, dim_, ffn_norm_.data() + l * dim_, eps_, x_.data(), dim_);
   pack_rows(w, x_.data(), dim_, rows, dim_, &packed_);
-  gemm_fp16w(w, gemm_, packed_, m_.weight(li.w1), hidden_, a1_.data(), hidden_);
-  gemm_fp16w(w, gemm_, packed_, m_.weight(li.w3), hidden_, a3_.data(), hidden_);
-  swiglu(w, a1_.data(), a3_.data(), rows * hidden_);
+  gemm_fp16w_swiglu(w, gemm_, packed_, m_.weight(li.w1), m_.weight(li.w3), hidden_, a1_.data(), hidden_);
   pack_rows(w, a1_.data(), hidden_, rows, hidden_, &packed_);
   gemm_fp16w(w, gemm_, packed_, m_.weight(li.w2), dim_, tmp_.data(), dim_);
   residual_add(w, h_.data(), dim_, tmp_.data(), dim_, rows, dim_);
@@ -109,9 +110,7 @@ void Forward::last_layer(Workers& w, size_t l, int64_t batch) {
 
   rmsnorm(w, hl, dim_, batch, dim_, ffn_norm_.data() + l * dim_, eps_, x_.data(), dim_);
   pack_rows(w, x_.data(), dim_, batch, dim_, &packed_);
-  gemm_fp16w(w, gemm_, packed_, m_.weight(li.w1), hidden_, a1_.data(), hidden_);
-  gemm_fp16w(w, gemm_, packed_, m_.weight(li.w3), hidden_, a3_.data(), hidden_);
-  swiglu(w, a1_.data(), a3_.data(), batch * hidden_);
+  gemm_fp16w_swiglu(w, gemm_, packed_, m_.weight(li.w1), m_.weight(li.w3), hidden_, a1_.data(), hidden_);
   pack_rows(w, a1_.data(), hidden_, batch, hidden_, &packed_);
   gemm_fp16w(w, gemm_, packed_, m_.weight(li.w2), dim_, tmp_.data(), dim_);
   residual_add(w, hl, dim_, tmp_.data(), dim_, batch, dim_);
@@ -127,7 +126,6 @@ void Forward::run(Workers& w, const uint16_t* inputs, int64_t batch, uint16_t* l
   att_.reserve(rows * dim_);
   tmp_.reserve(rows * dim_);
   a1_.reserve(rows * hidden_);
-  a3_.reserve(rows * hidden_);
   last_h_.reserve(batch * dim_);
 
   fp16_to_float_array(inputs, h_.data(), rows * dim_);

@@ -38,7 +38,7 @@ class Forward {
   std::vector<float> cos_, sin_;                          // (2*seq_len, head_dim/2)
 
   // Activations: (rows, width) with rows = batch*seq_len (the last layer uses the first `batch` rows of some).
-  FloatBuffer h_, x_, q_, k_, v_, att_, tmp_, a1_, a3_, last_h_;
+  FloatBuffer h_, x_, q_, k_, v_, att_, tmp_, a1_, last_h_;
   PackedRows packed_;
   GemmScratch gemm_;
   AttentionScratch attn_;

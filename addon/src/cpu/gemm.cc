@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include "cpu/fp16.h"
+#include "cpu/ops.h"
 
 namespace lgb {
 namespace cpu {
@@ -162,21 +163,24 @@ void pack_rows(Workers& workers, const float* x, int64_t ldx, int64_t rows, int6
   });
 }
 
-void gemm_fp16w(Workers& workers, GemmScratch& scratch, const PackedRows& x, const uint16_t* w, int64_t n,
-                float* y, int64_t ldy, GemmKernel which) {
-  static const Kernels best = select_kernels();
-  const Kernels kernels = which == GemmKernel::kBest ? best : Kernels{kernel_scalar, pack_w_scalar};
-  const int64_t K = x.k, M = x.rows, panels_m = x.panels;
+namespace {
+
+// The shared driver: y-blocks of x · W_tᵀ for nw weights of the same shape (n, K), one accumulator block per weight;
+// store(acc[], ldc, c0, c1) turns a finished column group [c0, c1) of every row into output.
+template <typename Store>
+void run_gemm(Workers& workers, GemmScratch& scratch, const PackedRows& x, const uint16_t* const* w, int nw, int64_t n,
+              const Kernels& kernels, const Store& store) {
+  const int64_t K = x.k, panels_m = x.panels;
   const int64_t panels_n = (n + kNR - 1) / kNR;
-  const int64_t ldc = kNG * kNR;
+  const int64_t ldc = kNG * kNR, acc_floats = panels_m * kMR * ldc, panel_floats = kKC * kNR;
   if (static_cast<int>(scratch.b_panels.size()) < workers.size()) {
     scratch.b_panels.resize(workers.size());
     scratch.acc.resize(workers.size());
   }
   // Reserve on this thread so an allocation failure surfaces here.
   for (int wi = 0; wi < workers.size(); ++wi) {
-    scratch.b_panels[wi].reserve(kNG * kKC * kNR);
-    scratch.acc[wi].reserve(panels_m * kMR * ldc);
+    scratch.b_panels[wi].reserve(nw * kNG * panel_floats);
+    scratch.acc[wi].reserve(nw * acc_floats);
   }
   // Groups of up to kNG column panels, handed out one at a time (a worker slowed by another process on the
   // machine takes fewer); at least ~4 groups per worker when there are enough panels.
@@ -185,24 +189,49 @@ void gemm_fp16w(Workers& workers, GemmScratch& scratch, const PackedRows& x, con
   std::atomic<int64_t> next{0};
   workers.run(workers.size(), [&](int64_t, int64_t, int wi) {
     float* bp = scratch.b_panels[wi].data();
-    float* acc = scratch.acc[wi].data();
+    float* acc[2] = {scratch.acc[wi].data(), scratch.acc[wi].data() + acc_floats};
     for (int64_t gi = next++; gi < groups; gi = next++) {
       const int64_t g = gi * group, ng = std::min(group, panels_n - g);
       for (int64_t k0 = 0; k0 < K; k0 += kKC) {
         const int64_t kc = std::min(kKC, K - k0);
-        for (int64_t j = 0; j < ng; ++j) kernels.pack_w(w, n, K, (g + j) * kNR, k0, kc, bp + j * kKC * kNR);
+        for (int t = 0; t < nw; ++t)
+          for (int64_t j = 0; j < ng; ++j)
+            kernels.pack_w(w[t], n, K, (g + j) * kNR, k0, kc, bp + (t * kNG + j) * panel_floats);
         for (int64_t i = 0; i < panels_m; ++i) {
           const float* a = x.data.data() + k0 * kMR * panels_m + i * kc * kMR;
-          for (int64_t j = 0; j < ng; ++j)
-            kernels.kernel(kc, a, bp + j * kKC * kNR, acc + i * kMR * ldc + j * kNR, ldc, k0 > 0);
+          for (int t = 0; t < nw; ++t)
+            for (int64_t j = 0; j < ng; ++j)
+              kernels.kernel(kc, a, bp + (t * kNG + j) * panel_floats, acc[t] + i * kMR * ldc + j * kNR, ldc, k0 > 0);
         }
       }
-      const int64_t c0 = g * kNR, c1 = std::min(n, (g + ng) * kNR);
-      for (int64_t m = 0; m < M; ++m) {
-        round_fp16_copy(acc + m * ldc, y + m * ldy + c0, c1 - c0);
-      }
+      store(acc, ldc, g * kNR, std::min(n, (g + ng) * kNR));
     }
   });
+}
+
+Kernels kernels_for(GemmKernel which) {
+  static const Kernels best = select_kernels();
+  return which == GemmKernel::kBest ? best : Kernels{kernel_scalar, pack_w_scalar};
+}
+
+}  // namespace
+
+void gemm_fp16w(Workers& workers, GemmScratch& scratch, const PackedRows& x, const uint16_t* w, int64_t n,
+                float* y, int64_t ldy, GemmKernel which) {
+  run_gemm(workers, scratch, x, &w, 1, n, kernels_for(which),
+           [&](float* const* acc, int64_t ldc, int64_t c0, int64_t c1) {
+             for (int64_t m = 0; m < x.rows; ++m) round_fp16_copy(acc[0] + m * ldc, y + m * ldy + c0, c1 - c0);
+           });
+}
+
+void gemm_fp16w_swiglu(Workers& workers, GemmScratch& scratch, const PackedRows& x, const uint16_t* w1,
+                       const uint16_t* w3, int64_t n, float* y, int64_t ldy, GemmKernel which) {
+  const uint16_t* w[2] = {w1, w3};
+  run_gemm(workers, scratch, x, w, 2, n, kernels_for(which),
+           [&](float* const* acc, int64_t ldc, int64_t c0, int64_t c1) {
+             for (int64_t m = 0; m < x.rows; ++m)
+               swiglu_row(acc[0] + m * ldc, acc[1] + m * ldc, y + m * ldy + c0, c1 - c0);
+           });
 }
 
 }  // namespace cpu

@@ -44,5 +44,11 @@ enum class GemmKernel { kBest, kPortable };
 void gemm_fp16w(Workers& workers, GemmScratch& scratch, const PackedRows& x, const uint16_t* w, int64_t n,
                 float* y, int64_t ldy, GemmKernel kernel = GemmKernel::kBest);
 
+// The FFN gate fused into its two GEMMs: y = swiglu_row(x · W1ᵀ, x · W3ᵀ) (ops.h), i.e.
+// fp16(fp16(silu(fp16(x·W1ᵀ))) * fp16(x·W3ᵀ)), each product summed exactly as gemm_fp16w sums it. Same bits as the
+// two GEMMs followed by the gate, without the (rows, hidden) intermediates.
+void gemm_fp16w_swiglu(Workers& workers, GemmScratch& scratch, const PackedRows& x, const uint16_t* w1,
+                       const uint16_t* w3, int64_t n, float* y, int64_t ldy, GemmKernel kernel = GemmKernel::kBest);
+
 }  // namespace cpu
 }  // namespace lgb

@@ -39,9 +39,10 @@ void attention(Workers& workers, AttentionScratch& scratch, const float* q, cons
                int64_t batch, int64_t seq, int64_t q_rows, int64_t heads, int64_t kv_heads, int64_t head_dim,
                float* out);
 
-// swiglu.cc — the FFN gate, in place on a: a = fp16(fp16(silu(a)) * b), silu(x) = x / (1 + exp(-x)) in float32.
-//   a, b (rows, hidden) contiguous
-void swiglu(Workers& workers, float* a, const float* b, int64_t n);
+// swiglu.cc — the FFN gate on one row of the two FFN GEMMs' float32 sums (gemm_fp16w_swiglu calls it):
+//   out = fp16(fp16(silu(fp16(a))) * fp16(b)), silu(x) = x / (1 + exp(-x)) in float32 (exp.h)
+// a, b: (n) the sums, overwritten; out: (n)
+void swiglu_row(float* a, float* b, float* out, int64_t n);
 // a[i] = silu(a[i]) in float32 (no fp16 rounding); portable = true forces the non-SIMD path (tests compare them).
 void silu_inplace(float* a, int64_t n, bool portable = false);
 

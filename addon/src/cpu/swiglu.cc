@@ -1,5 +1,5 @@
-// SwiGLU gate (ops.h): a = fp16(fp16(silu(a)) * b), silu(x) = x / (1 + exp(-x)) in float32 (F.silu on an fp16
-// tensor computes in float32 and stores fp16). exp is exp.h's; the AVX2 and portable paths give the same bits.
+// SwiGLU gate (ops.h): fp16(fp16(silu(a)) * b), silu(x) = x / (1 + exp(-x)) in float32 (F.silu on an fp16 tensor
+// computes in float32 and stores fp16). exp is exp.h's; the AVX2 and portable paths give the same bits.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -44,17 +44,13 @@ void silu_inplace(float* a, int64_t n, bool portable) {
   }
 }
 
-void swiglu(Workers& workers, float* a, const float* b, int64_t n) {
-  workers.run(n, [&](int64_t i0, int64_t i1, int) {
-    constexpr int64_t kChunk = 1024;
-    for (int64_t c0 = i0; c0 < i1; c0 += kChunk) {
-      const int64_t c1 = std::min(i1, c0 + kChunk);
-      silu_inplace(a + c0, c1 - c0);
-      round_fp16_inplace(a + c0, c1 - c0);
-      for (int64_t i = c0; i < c1; ++i) a[i] = a[i] * b[i];
-      round_fp16_inplace(a + c0, c1 - c0);
-    }
-  });
+void swiglu_row(float* a, float* b, float* out, int64_t n) {
+  round_fp16_copy(a, out, n);   // x·W1ᵀ stored fp16
+  silu_inplace(out, n);
+  round_fp16_inplace(out, n);   // F.silu output stored fp16
+  round_fp16_inplace(b, n);     // x·W3ᵀ stored fp16
+  for (int64_t i = 0; i < n; ++i) out[i] = out[i] * b[i];
+  round_fp16_inplace(out, n);   // the product stored fp16
 }
 
 }  // namespace cpu
