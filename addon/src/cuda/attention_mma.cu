@@ -3,10 +3,12 @@
 //
 // One block per (nonce, head) holds K (seq16 x hdp, row-major) and Vᵀ (hdp x seq16) of its kv head in shared memory,
 // zero-padded (seq16 = seq rounded up to 16, hdp = the padded head_dim). Each warp takes 16-row query tiles, paired
-// (t, T-1-t) so that the causal work is even across warps. For a tile the warp makes three passes over its keys,
-// recomputing q·kᵀ with the tensor cores each time (cheaper than keeping the scores): the row max, then the sum of
-// exp(s - max), then p = fp16(exp(s - max) * (1 / sum)) fed straight from the accumulator layout into the p·v mma.
-// Scores are s = fp16(fp16(q·k) / sqrt(head_dim)) exactly as in attention.cu; keys after the query are left out.
+// (t, T-1-t) so that the causal work is even across warps. For a tile the warp makes three passes over its keys:
+// the row max, then the sum of exp(s - max), then p = fp16(exp(s - max) * (1 / sum)) fed straight from the
+// accumulator layout into the p·v mma. Scores are s = fp16(fp16(q·k) / sqrt(head_dim)) exactly as in attention.cu;
+// keys after the query are left out. When they fit (KEEP), the first pass stores each thread's scores (fp16, exact:
+// they are fp16 values) in a per-warp shared-memory slice that only that thread reads back, so the second and third
+// passes skip the q·kᵀ mma and the correctly rounded divisions; otherwise each pass recomputes them.
 #include <cmath>
 
 #include "cuda/ops.h"
@@ -14,7 +16,9 @@
 namespace lgb::cuda {
 namespace {
 
-constexpr int kWarps = 4;
+// Warps per block: 4, or 8 when the scores are kept (the larger block shares K and Vᵀ between more warps).
+template <bool KEEP>
+constexpr int kWarps = KEEP ? 8 : 4;
 
 // d (16x8, f32) += a (16x16, f16, row) · b (16x8, f16, col). Fragment layouts: PTX ISA, "mma.m16n8k16".
 __device__ __forceinline__ void mma16816(float (&d)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
@@ -57,8 +61,19 @@ struct Tile {
   }
 };
 
-template <int HDP>
-__global__ void __launch_bounds__(kWarps * 32)
+// A thread's 4 scores of one 8-key chunk as 4 fp16 values (8 bytes).
+__device__ __forceinline__ uint2 pack4(const float (&sc)[4]) {
+  return make_uint2(pack(sc[0], sc[1]), pack(sc[2], sc[3]));
+}
+
+__device__ __forceinline__ void unpack4(uint2 u, float (&sc)[4]) {
+  const float2 a = __half22float2(*reinterpret_cast<const __half2*>(&u.x));
+  const float2 b = __half22float2(*reinterpret_cast<const __half2*>(&u.y));
+  sc[0] = a.x, sc[1] = a.y, sc[2] = b.x, sc[3] = b.y;
+}
+
+template <int HDP, bool KEEP>
+__global__ void __launch_bounds__(kWarps<KEEP> * 32)
     attention_mma_kernel(const __half* __restrict__ q, const __half* __restrict__ k, const __half* __restrict__ v,
                          __half* __restrict__ out, AttentionShape s, float sqrt_hd, bool last_only) {
   extern __shared__ __align__(16) unsigned char smem[];
@@ -70,6 +85,8 @@ __global__ void __launch_bounds__(kWarps * 32)
   constexpr int kKst = Tile<HDP>::kKst;
   __half* ks = reinterpret_cast<__half*>(smem);  // (seq16, kKst)
   __half* vt = ks + seq16 * kKst;                // (HDP, vst)
+  // KEEP: per warp, (seq16 / 8 chunks, 32 lanes) of 4 scores each, after K and Vᵀ.
+  uint2* keep = reinterpret_cast<uint2*>(vt + HDP * vst) + (threadIdx.x >> 5) * (seq16 / 8) * 32;
 
   for (int idx = threadIdx.x; idx < seq16 * HDP; idx += blockDim.x) {
     const int j = idx / HDP, d = idx % HDP;
@@ -88,7 +105,7 @@ __global__ void __launch_bounds__(kWarps * 32)
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, g = lane >> 2, tg = lane & 3;
   const int tiles = seq16 / 16;
   const int pairs = last_only ? 1 : (tiles + 1) / 2;
-  for (int pi = warp; pi < pairs; pi += kWarps) {
+  for (int pi = warp; pi < pairs; pi += kWarps<KEEP>) {
     for (int side = 0; side < 2; ++side) {
       const int t = last_only ? (seq - 1) / 16 : (side == 0 ? pi : tiles - 1 - pi);
       if (side == 1 && (last_only || t == pi)) break;
@@ -114,6 +131,7 @@ __global__ void __launch_bounds__(kWarps * 32)
       for (int c = 0; c < chunks; ++c) {
         float sc[4];
         tile.scores(qa, c, g, tg, sc);
+        if constexpr (KEEP) keep[c * 32 + lane] = pack4(sc);
 #pragma unroll
         for (int i = 0; i < 4; ++i) {
           if (8 * c + 2 * tg + (i & 1) <= rows[i >> 1]) m[i >> 1] = fmaxf(m[i >> 1], sc[i]);
@@ -128,7 +146,8 @@ __global__ void __launch_bounds__(kWarps * 32)
       float sum[2] = {0.f, 0.f};
       for (int c = 0; c < chunks; ++c) {
         float sc[4];
-        tile.scores(qa, c, g, tg, sc);
+        if constexpr (KEEP) unpack4(keep[c * 32 + lane], sc);
+        else tile.scores(qa, c, g, tg, sc);
 #pragma unroll
         for (int i = 0; i < 4; ++i) {
           if (8 * c + 2 * tg + (i & 1) <= rows[i >> 1]) sum[i >> 1] += expf(__fsub_rn(sc[i], m[i >> 1]));
@@ -151,7 +170,8 @@ __global__ void __launch_bounds__(kWarps * 32)
         for (int h = 0; h < 2; ++h) {
           const int c = 2 * kc + h;
           float sc[4];
-          tile.scores(qa, c, g, tg, sc);
+          if constexpr (KEEP) unpack4(keep[c * 32 + lane], sc);
+          else tile.scores(qa, c, g, tg, sc);
 #pragma unroll
           for (int i = 0; i < 4; ++i) {
             const bool ok = 8 * c + 2 * tg + (i & 1) <= rows[i >> 1];
@@ -186,18 +206,36 @@ __global__ void __launch_bounds__(kWarps * 32)
 
 int padded_head_dim(int64_t hd) { return hd <= 16 ? 16 : hd <= 32 ? 32 : hd <= 64 ? 64 : hd <= 128 ? 128 : 0; }
 
-template <int HDP>
-cudaError_t launch(const __half* q, const __half* k, const __half* v, __half* out, const AttentionShape& s,
-                   bool last_only, size_t smem, cudaStream_t stream) {
+// Shared memory the kept scores take (every warp: seq16 / 8 chunks x 32 lanes x 8 bytes).
+size_t keep_bytes(const AttentionShape& s) {
+  return static_cast<size_t>(kWarps<true>) * ((s.seq + 15) / 16 * 2) * 32 * 8;
+}
+
+template <int HDP, bool KEEP>
+cudaError_t launch_kernel(const __half* q, const __half* k, const __half* v, __half* out, const AttentionShape& s,
+                          bool last_only, size_t smem, cudaStream_t stream) {
   if (smem > 48 * 1024) {
-    const cudaError_t err = cudaFuncSetAttribute(attention_mma_kernel<HDP>,
+    const cudaError_t err = cudaFuncSetAttribute(attention_mma_kernel<HDP, KEEP>,
                                                  cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
     if (err != cudaSuccess) return err;
   }
   const float sqrt_hd = static_cast<float>(std::sqrt(static_cast<double>(s.head_dim)));
-  attention_mma_kernel<HDP><<<static_cast<unsigned>(s.batch * s.n_heads), kWarps * 32, smem, stream>>>(
+  attention_mma_kernel<HDP, KEEP><<<static_cast<unsigned>(s.batch * s.n_heads), kWarps<KEEP> * 32, smem, stream>>>(
       q, k, v, out, s, sqrt_hd, last_only);
   return cudaGetLastError();
+}
+
+template <int HDP>
+cudaError_t launch(const __half* q, const __half* k, const __half* v, __half* out, const AttentionShape& s,
+                   bool last_only, size_t smem, bool keep, cudaStream_t stream) {
+  // Scores are kept when K, Vᵀ and the scores fit in the shared memory this GPU grants a block.
+  int device = 0, optin = 0;
+  cudaError_t err = cudaGetDevice(&device);
+  if (err == cudaSuccess) err = cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device);
+  if (err != cudaSuccess) return err;
+  if (keep && smem + keep_bytes(s) <= static_cast<size_t>(optin))
+    return launch_kernel<HDP, true>(q, k, v, out, s, last_only, smem + keep_bytes(s), stream);
+  return launch_kernel<HDP, false>(q, k, v, out, s, last_only, smem, stream);
 }
 
 }  // namespace
@@ -210,15 +248,15 @@ size_t attention_mma_smem_bytes(const AttentionShape& s) {
 }
 
 cudaError_t launch_attention_mma(const __half* q, const __half* k, const __half* v, __half* out,
-                                 const AttentionShape& s, bool last_only, cudaStream_t stream) {
+                                 const AttentionShape& s, bool last_only, cudaStream_t stream, bool keep_scores) {
   if (s.batch <= 0) return cudaSuccess;
   if (s.head_dim % 2 != 0 || s.n_kv_heads <= 0 || s.n_heads % s.n_kv_heads != 0) return cudaErrorInvalidValue;
   const size_t smem = attention_mma_smem_bytes(s);
   switch (padded_head_dim(s.head_dim)) {
-    case 16: return launch<16>(q, k, v, out, s, last_only, smem, stream);
-    case 32: return launch<32>(q, k, v, out, s, last_only, smem, stream);
-    case 64: return launch<64>(q, k, v, out, s, last_only, smem, stream);
-    case 128: return launch<128>(q, k, v, out, s, last_only, smem, stream);
+    case 16: return launch<16>(q, k, v, out, s, last_only, smem, keep_scores, stream);
+    case 32: return launch<32>(q, k, v, out, s, last_only, smem, keep_scores, stream);
+    case 64: return launch<64>(q, k, v, out, s, last_only, smem, keep_scores, stream);
+    case 128: return launch<128>(q, k, v, out, s, last_only, smem, keep_scores, stream);
     default: return cudaErrorInvalidValue;
   }
 }

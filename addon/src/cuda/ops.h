@@ -41,9 +41,12 @@ cudaError_t launch_attention(const __half* q, const __half* k, const __half* v, 
 size_t attention_simt_smem_bytes(const AttentionShape& s);
 cudaError_t launch_attention_simt(const __half* q, const __half* k, const __half* v, __half* out,
                                   const AttentionShape& s, bool last_only, cudaStream_t stream);
+// launch_attention_mma keeps the scores in shared memory between its passes when they fit (keep_scores = false:
+// the variant that recomputes them, for the kernel check). attention_mma_smem_bytes is the smaller of the two.
 size_t attention_mma_smem_bytes(const AttentionShape& s);
 cudaError_t launch_attention_mma(const __half* q, const __half* k, const __half* v, __half* out,
-                                 const AttentionShape& s, bool last_only, cudaStream_t stream);
+                                 const AttentionShape& s, bool last_only, cudaStream_t stream,
+                                 bool keep_scores = true);
 
 // swiglu.cu. a = fp16(fp16(silu(a)) * b), elementwise over n values (a is overwritten). launch_swiglu moves 16
 // bytes per access when a and b are 16-byte aligned; launch_swiglu_pairs is the 4-byte kernel (the profile compares

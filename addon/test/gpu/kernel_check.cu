@@ -7,7 +7,8 @@
 // reductions (rmsnorm, GEMM) sum in another order and may differ by 1 ulp now and then. Attention is the exception
 // that amplifies: a score whose fp16 rounding flips (another summation order) moves its softmax weight by up to
 // one fp16 ulp of the score, and through exp that moves the row's outputs by several ulps. So attention passes when
-// at most 1e-3 of its values are off by more than 2 ulps (the first H100 run: 9 ulps at worst, 3.7e-4 differing).
+// at most 1e-3 of its values (at least one) are off by more than 2 ulps (the first H100 run: 9 ulps at worst, 3.7e-4
+// differing). A tuned GEMM (cuda/gemm.h) gets the same allowance: another summation order, near-zero sums.
 //
 //   lgb_cuda_kernel_check        one JSON object per op on stdout; exit 1 when an op is off
 #include <cmath>
@@ -63,7 +64,7 @@ std::vector<uint16_t> download(const DeviceBuffer<__half>& d, size_t n) {
 // fp16 values ordered as integers: the distance in ulps between two finite halves.
 int64_t ordered(uint16_t h) { return h & 0x8000 ? -static_cast<int64_t>(h & 0x7fff) : static_cast<int64_t>(h); }
 
-// ok: every value within 2 ulps, or (allowed_share > 0) at most that share of values beyond 2 ulps.
+// ok: every value within 2 ulps, or (allowed_share > 0) at most that share of values (at least one) beyond 2 ulps.
 bool report(const std::string& op, const std::vector<uint16_t>& gpu, const std::vector<float>& cpu_vals,
             double allowed_share = 0) {
   int64_t max_ulp = 0, differ = 0, beyond = 0;
@@ -75,10 +76,13 @@ bool report(const std::string& op, const std::vector<uint16_t>& gpu, const std::
     differ += u != 0;
     beyond += u > 2;
   }
-  const bool ok = max_ulp < (1 << 20) && static_cast<double>(beyond) <= allowed_share * gpu.size();
-  std::printf("{\"op\":\"%s\",\"values\":%zu,\"max_ulp\":%lld,\"share_differing\":%.2e,\"ok\":%s}\n", op.c_str(),
-              gpu.size(), static_cast<long long>(max_ulp), static_cast<double>(differ) / gpu.size(),
-              ok ? "true" : "false");
+  // At least one value may be beyond 2 ulps wherever a share is allowed (a last-row case has only a few hundred).
+  const double allowed = allowed_share > 0 ? std::max(1.0, std::ceil(allowed_share * gpu.size())) : 0.0;
+  const bool ok = max_ulp < (1 << 20) && static_cast<double>(beyond) <= allowed;
+  std::printf("{\"op\":\"%s\",\"values\":%zu,\"max_ulp\":%lld,\"share_differing\":%.2e,\"beyond_2_ulps\":%lld,"
+              "\"ok\":%s}\n",
+              op.c_str(), gpu.size(), static_cast<long long>(max_ulp), static_cast<double>(differ) / gpu.size(),
+              static_cast<long long>(beyond), ok ? "true" : "false");
   std::fflush(stdout);
   return ok;
 }
@@ -132,14 +136,19 @@ int main() {
         flast.insert(flast.end(), fo.begin() + ((b * seq + seq - 1) * heads * hd),
                      fo.begin() + ((b * seq + seq) * heads * hd));
       const cuda::AttentionShape shape{batch, seq, heads, kv, hd};
-      for (const bool mma : {false, true}) {
+      for (const int kernel : {0, 1, 2}) {  // CUDA cores; tensor cores recomputing the scores; keeping them
+        const bool mma = kernel > 0;
         if (mma && cuda::attention_mma_smem_bytes(shape) == 0) continue;
-        auto launch = mma ? cuda::launch_attention_mma : cuda::launch_attention_simt;
-        const std::string name = std::string(mma ? "attention mma" : "attention simt") + " hd " + std::to_string(hd) +
-                                 " seq " + std::to_string(seq);
+        auto launch = [&](__half* o, bool last_only) {
+          return mma ? cuda::launch_attention_mma(dq.get(), dk.get(), dv.get(), o, shape, last_only, st, kernel == 2)
+                     : cuda::launch_attention_simt(dq.get(), dk.get(), dv.get(), o, shape, last_only, st);
+        };
+        const char* names[] = {"attention simt", "attention mma", "attention mma kept"};
+        const std::string name = std::string(names[kernel]) + " hd " + std::to_string(hd) + " seq " +
+                                 std::to_string(seq);
         DeviceBuffer<__half> out(batch * seq * heads * hd), last(batch * heads * hd);
-        LGB_CUDA(launch(dq.get(), dk.get(), dv.get(), out.get(), shape, false, st));
-        LGB_CUDA(launch(dq.get(), dk.get(), dv.get(), last.get(), shape, true, st));
+        LGB_CUDA(launch(out.get(), false));
+        LGB_CUDA(launch(last.get(), true));
         ok &= report(name, download(out, out.size()), fo, 1e-3);
         ok &= report(name + " last row", download(last, last.size()), flast, 1e-3);
       }
@@ -153,8 +162,10 @@ int main() {
       auto da = upload(a), db = upload(b);
       LGB_CUDA(pairs ? cuda::launch_swiglu_pairs(da.get(), db.get(), n, st)
                      : cuda::launch_swiglu(da.get(), db.get(), n, st));
+      // The CPU's silu (cpu/swiglu.cc), then fp16(fp16(silu(a)) * b) (report rounds the product to fp16).
       auto fa = to_float(a), fb = to_float(b);
-      cpu::swiglu(workers, fa.data(), fb.data(), n);
+      cpu::silu_inplace(fa.data(), n);
+      for (int64_t i = 0; i < n; ++i) fa[i] = half_to_float(float_to_half(fa[i])) * fb[i];
       ok &= report(std::string(pairs ? "swiglu 4-byte n " : "swiglu n ") + std::to_string(n), download(da, n), fa);
     }
 
@@ -177,8 +188,10 @@ int main() {
       auto gy = download(y, m * ldy);
       std::vector<uint16_t> packed_y;
       for (int64_t r = 0; r < m; ++r) packed_y.insert(packed_y.end(), gy.begin() + r * ldy, gy.begin() + r * ldy + n);
+      // A tuned pick may sum in another order (split-K with a float32 reduction): a sum that cancels to near zero
+      // can then differ by a few of its own (tiny) ulps, as attention's flips do.
       ok &= report(std::string(tune ? "gemm tuned" : "gemm") + " 37x97x112 weight offset " + std::to_string(offset),
-                   packed_y, fy);
+                   packed_y, fy, tune ? 1e-3 : 0);
     } catch (const std::exception& e) {
       std::printf("{\"op\":\"gemm variant %lld\",\"error\":\"%s\",\"ok\":false}\n",
                   static_cast<long long>(variant), e.what());

@@ -2,8 +2,9 @@
 // asked for (shifted pool copies, materialised, the pool alone), then for each batch size times whole forwards with
 // CUDA events (median of 3 after a warm-up) and one forward op by op (OpTimer), and prints what the GEMM tuning
 // chose per shape. Also times the w1 GEMM with its weight at each alignment from 2 to 256 bytes (what separates the
-// modes) and the two SwiGLU kernels on the forward's buffers. `gemm` first runs the GEMM sweep: the forward's GEMM
-// shapes and 8192³ with cuBLASLt's first pick against the tuned pick, at 32 and 64 MiB of workspace.
+// modes), and the two SwiGLU kernels and the two tensor-core attention variants on the forward's buffers. `gemm`
+// first runs the GEMM sweep: the forward's GEMM shapes and 8192³ with cuBLASLt's first pick against the tuned pick,
+// at 32 and 64 MiB of workspace.
 //
 //   lgb_cuda_profile [v1|v2] [batch ...] [shifted_copies|materialised|pool ...] [gemm]
 //                                          one JSON object per line on stdout (default: 64, the first two modes)
@@ -216,6 +217,18 @@ int main(int argc, char** argv) {
             std::printf("{\"what\":\"swiglu\",\"kernel\":\"%s\",\"values\":%lld,\"ms\":%.4f,\"tb_per_s\":%.3f}\n",
                         vec ? "16-byte" : "4-byte", static_cast<long long>(n), runs[runs.size() / 2],
                         6.0 * n / (runs[runs.size() / 2] * 1e-3) / 1e12);
+            std::fflush(stdout);
+          }
+        }
+        {  // Attention on the last forward's q, k, v: scores recomputed in each pass, or kept.
+          const cuda::AttentionShape shape{batch, p.seq_len, p.n_heads, p.n_kv_heads, p.head_dim()};
+          for (const bool keep : {false, true}) {
+            const double ams = time_ms(stream, 7, [&] {
+              LGB_CUDA(cuda::launch_attention_mma(act.q.get(), act.k.get(), act.v.get(), act.att.get(), shape, false,
+                                                  stream, keep));
+            });
+            std::printf("{\"what\":\"attention\",\"kernel\":\"%s\",\"ms\":%.4f}\n", keep ? "kept" : "recomputed",
+                        ams);
             std::fflush(stdout);
           }
         }
