@@ -6,7 +6,8 @@
 // first runs the GEMM sweep: the forward's GEMM shapes and 8192³ with cuBLASLt's first pick against the tuned pick,
 // at 32 and 64 MiB of workspace.
 //
-//   lgb_cuda_profile [v1|v2] [batch ...] [shifted_copies|materialised|pool ...] [gemm]
+//   lgb_cuda_profile [v1|v2] [batch ...] [shifted_copies|materialised|pool[:h] ...] [gemm]
+//                                          (":h": that mode with cuBLASLt's first pick, untuned)
 //                                          one JSON object per line on stdout (default: 64, the first two modes)
 // Built only on request: cmake --build build --target lgb_cuda_profile (CUDA backend on).
 #include <algorithm>
@@ -113,18 +114,25 @@ int main(int argc, char** argv) {
   try {
     const std::string name = argc > 1 ? argv[1] : "v2";
     std::vector<int64_t> batches;
-    std::vector<cuda::WeightMode> modes;
+    // (mode, GEMM candidates): a mode name with ":h" keeps cuBLASLt's first pick (no tuning), for comparison.
+    std::vector<std::pair<cuda::WeightMode, int>> modes;
     bool sweep = false;
     for (int i = 2; i < argc; ++i) {
-      const std::string a = argv[i];
+      std::string a = argv[i];
+      const bool heuristic = a.size() > 2 && a.compare(a.size() - 2, 2, ":h") == 0;
+      if (heuristic) a.resize(a.size() - 2);
+      const int candidates = heuristic ? 1 : cuda::Gemm::kDefaultCandidates;
       if (a == "gemm") sweep = true;
-      else if (a == "shifted_copies") modes.push_back(cuda::WeightMode::kShiftedCopies);
-      else if (a == "materialised") modes.push_back(cuda::WeightMode::kMaterialised);
-      else if (a == "pool") modes.push_back(cuda::WeightMode::kPool);
+      else if (a == "shifted_copies") modes.emplace_back(cuda::WeightMode::kShiftedCopies, candidates);
+      else if (a == "materialised") modes.emplace_back(cuda::WeightMode::kMaterialised, candidates);
+      else if (a == "pool") modes.emplace_back(cuda::WeightMode::kPool, candidates);
       else batches.push_back(std::stoll(a));
     }
     if (batches.empty()) batches = {64};
-    if (modes.empty()) modes = {cuda::WeightMode::kShiftedCopies, cuda::WeightMode::kMaterialised};
+    if (modes.empty()) {
+      modes = {{cuda::WeightMode::kShiftedCopies, cuda::Gemm::kDefaultCandidates},
+               {cuda::WeightMode::kMaterialised, cuda::Gemm::kDefaultCandidates}};
+    }
     const ModelParams p = preset(name);
     const std::string block = "005C2E3978768692556A88912DD0C44BA49F87001C41E815C1C010AEF25EFF56";
     const std::string key = "02b84b25628f800e36925811aa24aaf28c9f827333d2df990762b5c3a86eff7c9b";
@@ -146,15 +154,17 @@ int main(int argc, char** argv) {
              4 * s * d + 2 * p.vocab_size * d;
     }();
 
-    for (const auto mode : modes) {
-      const char* mode_name = cuda::weight_mode_name(mode);
-      cuda::Gemm gemm;  // the product's defaults: a fresh tuning per mode (weight alignments differ)
+    for (size_t mi = 0; mi < modes.size(); ++mi) {
+      const auto [mode, candidates] = modes[mi];
+      const std::string mode_name = std::string(cuda::weight_mode_name(mode)) + (candidates == 1 ? ":h" : "");
+      // The product's workspace, a fresh tuning per mode (weight alignments differ).
+      cuda::Gemm gemm(cuda::Gemm::kDefaultWorkspace, candidates);
       t0 = std::chrono::steady_clock::now();
       cuda::DeviceWeights weights(*host, mode, stream);
       const double upload_s = seconds_since(t0);
       std::printf("{\"what\":\"load\",\"params\":\"%s\",\"mode\":\"%s\",\"host_model_s\":%.3f,"
                   "\"device_weights_s\":%.3f,\"weight_bytes\":%llu}\n",
-                  name.c_str(), mode_name, host_s, upload_s, static_cast<unsigned long long>(weights.bytes()));
+                  name.c_str(), mode_name.c_str(), host_s, upload_s, static_cast<unsigned long long>(weights.bytes()));
       std::fflush(stdout);
 
       for (int64_t batch : batches) {
@@ -192,14 +202,14 @@ int main(int argc, char** argv) {
         std::printf("{\"what\":\"forward\",\"params\":\"%s\",\"mode\":\"%s\",\"batch\":%lld,\"ms\":%.3f,"
                     "\"nonces_per_s\":%.3f,\"tflops\":%.1f,\"first_forward_s\":%.3f,\"inputs_cpu_s\":%.4f,"
                     "\"dist0\":%.9f,\"ops_ms\":{",
-                    name.c_str(), mode_name, static_cast<long long>(batch), ms, batch / (ms * 1e-3),
+                    name.c_str(), mode_name.c_str(), static_cast<long long>(batch), ms, batch / (ms * 1e-3),
                     flops_per_nonce * batch / (ms * 1e-3) / 1e12, first_s, inputs_s, dist[0]);
         for (size_t i = 0; i < ops.size(); ++i)
           std::printf("%s\"%s\":%.3f", i ? "," : "", ops[i].first.c_str(), ops[i].second);
         std::printf("},\"ops_total_ms\":%.3f}\n", op_total);
         std::fflush(stdout);
 
-        if (batch != batches.front() || mode != modes.front()) continue;
+        if (batch != batches.front() || mi != 0) continue;
         const int64_t rows = batch * p.seq_len, ffn = p.ffn_hidden_dim();
         {  // The two SwiGLU kernels on the forward's a and b (a refilled before each run: no shrinking values).
           const int64_t n = rows * ffn;
@@ -250,7 +260,7 @@ int main(int argc, char** argv) {
           std::fflush(stdout);
         }
       }
-      print_tunings(mode_name, gemm);
+      print_tunings(mode_name.c_str(), gemm);
     }
     cudaStreamDestroy(stream);
     return 0;
