@@ -8,8 +8,9 @@
 // from zero, p_b = fma(x[m][k], W[n][k], ...) over its k ascending, and the blocks are added in order,
 // c = ((p_0 + p_1) + p_2) + ...; y[m][n] = fp16(c). This is how BLAS kernels (and so the reference's float32 CPU
 // matmul) accumulate: a register tile per k block, then C += tile. Threads, row tiling and the other rows of the
-// batch never change it, so a nonce's result does not depend on its batch. The AVX2 kernel (6x16 register tile, F16C weight conversion into packed float32 panels) and
-// the portable scalar kernel compute the same chain with the same fused multiply-adds, so they agree bit for bit.
+// batch never change it, so a nonce's result does not depend on its batch. The AVX2 kernel (6x16 register tile,
+// F16C weight conversion into packed float32 panels) and the portable scalar kernel compute the same chains with
+// the same fused multiply-adds, so they agree bit for bit.
 #pragma once
 #include <cstdint>
 #include <vector>

@@ -15,7 +15,8 @@ namespace cpu {
 
 // rmsnorm.cc — RMSNorm(x) * weight, as `_norm(x.float()).type_as(x) * weight`:
 //   out[r][i] = fp16( fp16( x[r][i] * (1 / sqrt(sum_i(x[r][i]^2) / dim + eps)) ) * weight[i] )
-// The sum of squares runs over i ascending in float32; eps is float32(norm_eps).
+// The float32 sum of squares is added in the order of torch's CPU sum kernel (see rmsnorm.cc); eps is
+// float32(norm_eps).
 //   x (rows, dim) [ldx], weight (dim) fp16 values as float, out (rows, dim) [ldo]
 void rmsnorm(Workers& workers, const float* x, int64_t ldx, int64_t rows, int64_t dim, const float* weight,
              float eps, float* out, int64_t ldo);
