@@ -41,8 +41,8 @@ class Gemm {
   Gemm(const Gemm&) = delete;
   Gemm& operator=(const Gemm&) = delete;
 
-  // `tune`: this shape may be timed among the candidates (the forward's full batches, the peak measurement);
-  // otherwise the heuristic's first pick (partial batches: no one-time tuning cost for every new row count).
+  // `tune`: this shape may be timed among the candidates (the forward's full batches, the peak measurement; GEMMs of
+  // 1024 rows or more); otherwise the heuristic's first pick (partial batches: no tuning cost per new row count).
   void matmul(const __half* x, int64_t ldx, const __half* w, int64_t ldw, __half* y, int64_t ldy, int64_t m,
               int64_t n, int64_t k, cudaStream_t stream, bool tune = false);
   size_t workspace_bytes() const;

@@ -122,6 +122,14 @@ async function cpuChecks(cuda: Engine): Promise<Check[]> {
       checks.push(compare(`CUDA vs CPU ${name}`, g.dist, c.dist, g.seconds, `CPU ${c.seconds.toFixed(1)} s`));
       checks.push(compare(`CUDA full batch of ${full} (tuned GEMMs) vs CPU ${name}`, f.dist.subarray(0, nonces.length),
         c.dist, f.seconds));
+      // One call of several batches (the device splits it and makes the next batch's inputs while one computes):
+      // the full batch again, then the 16 nonces as a partial last batch, each as when run alone.
+      const many = [...Array.from({ length: full }, (_, i) => i), ...Array.from({ length: full }, (_, i) => i), ...nonces];
+      const m = await runOn(cuda, BLOCK_HASH, params, PUBLIC_KEY, many);
+      checks.push(compare(`CUDA one call of ${many.length} nonces vs single calls ${name}`, m.dist,
+        [...f.dist, ...f.dist, ...g.dist], m.seconds));
+      checks.push(compare(`CUDA one call of ${many.length} nonces, last partial batch vs CPU ${name}`,
+        m.dist.subarray(2 * full), c.dist, m.seconds));
     } finally {
       await cpu.close();
     }
