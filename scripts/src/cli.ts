@@ -32,7 +32,7 @@ commands:
            [--details] [--threads N]
            one JSON object: {"nonces", "dist", "valid"?, "target_sha256"?, "details"?}
   bench    [--params tiny|v1|v2|JSON] [--backend auto|cpu|cuda] [--seconds N] [--runs N] [--batch N] [--json]
-           [--record]   nonces/s per device, TFLOP/s, % of the device's peak, cold start, memory
+           [--record] [--memory-limit-gb G]   nonces/s per device, TFLOP/s, % of the device's peak, cold start, memory
   serve    the model server (environment: see README)
   worker   the PyWorker-compatible worker (environment: see README)
 `;

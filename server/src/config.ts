@@ -12,6 +12,8 @@ export interface ServerConfig {
   devices: number[] | undefined;
   /** CPU compute threads; undefined = the engine's default (every core). */
   threads: number | undefined;
+  /** GiB of memory each CUDA device may use (weights mode and batch size follow); undefined = all it has. */
+  memoryLimitGb: number | undefined;
   /** Upper bound on a batch, whatever the device prefers: a disconnect or a stop waits for at most one batch. */
   maxBatchSize: number;
   maxJobDurationMs: number;
@@ -44,6 +46,7 @@ export const ENV_DEFAULTS = {
   ENGINE_BACKEND: 'auto',
   ENGINE_DEVICES: '',
   ENGINE_THREADS: '',
+  ENGINE_MEMORY_LIMIT_GB: '',
   MAX_BATCH_SIZE: '256',
   MAX_JOB_DURATION: '420',
   WARMUP_POLL_INTERVAL: '5',
@@ -107,6 +110,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   };
 
   const threadsText = read('ENGINE_THREADS');
+  const memoryText = read('ENGINE_MEMORY_LIMIT_GB');
+  const memoryLimitGb = memoryText === '' ? undefined : Number(memoryText);
+  if (memoryLimitGb !== undefined && !(Number.isFinite(memoryLimitGb) && memoryLimitGb > 0)) {
+    throw new ConfigError('ENGINE_MEMORY_LIMIT_GB', memoryText, 'GiB > 0');
+  }
   return {
     host: read('HOST'),
     port: integer('PORT', 0, 65535),
@@ -114,6 +122,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     backend: oneOf('ENGINE_BACKEND', ['cpu', 'cuda', 'auto'] as const),
     devices: list('ENGINE_DEVICES'),
     threads: threadsText === '' ? undefined : integer('ENGINE_THREADS', 1, 4096),
+    memoryLimitGb,
     maxBatchSize: integer('MAX_BATCH_SIZE', 1, 1 << 20),
     maxJobDurationMs: seconds('MAX_JOB_DURATION'),
     warmupPollIntervalMs: seconds('WARMUP_POLL_INTERVAL'),

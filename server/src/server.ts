@@ -14,7 +14,8 @@ export const STARTUP_LINE = 'Application startup complete.';
 export async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
-  const engine = await Engine.open({ backend: config.backend, devices: config.devices, threads: config.threads });
+  const engine = await Engine.open({ backend: config.backend, devices: config.devices, threads: config.threads,
+    memoryLimitGb: config.memoryLimitGb });
   log.info(
     { backend: engine.backend, devices: engine.devices.map((d) => d.info.name), cuda: engine.cudaUnavailableReason },
     'engine open',

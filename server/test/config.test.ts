@@ -15,10 +15,10 @@ t.test('defaults are the spec\'s constants', async (t) => {
 t.test('every setting comes from its variable', async (t) => {
   const c = loadConfig({
     HOST: '127.0.0.1', PORT: '8080', LOG_LEVEL: 'DEBUG', ENGINE_BACKEND: 'cuda', ENGINE_DEVICES: '0, 2',
-    ENGINE_THREADS: '3', MAX_JOB_DURATION: '2.5', POOLED_POLL_INTERVAL: '0.05', EXIT_ON_FATAL: 'false', HTTP_RETRY_BASE: '0.01',
+    ENGINE_THREADS: '3', ENGINE_MEMORY_LIMIT_GB: '22.5', MAX_JOB_DURATION: '2.5', POOLED_POLL_INTERVAL: '0.05', EXIT_ON_FATAL: 'false', HTTP_RETRY_BASE: '0.01',
   });
   t.match(c, {
-    host: '127.0.0.1', port: 8080, logLevel: 'debug', backend: 'cuda', devices: [0, 2], threads: 3,
+    host: '127.0.0.1', port: 8080, logLevel: 'debug', backend: 'cuda', devices: [0, 2], threads: 3, memoryLimitGb: 22.5,
     maxJobDurationMs: 2500, pooledPollIntervalMs: 50, exitOnFatal: false, httpRetryBaseMs: 10,
   });
   t.equal(loadConfig({ PORT: ' ' }).port, 18000, 'blank means default');
@@ -28,7 +28,7 @@ t.test('a bad value is an error that names the variable', async (t) => {
   for (const [name, value] of [
     ['PORT', '70000'], ['PORT', 'abc'], ['MAX_JOB_DURATION', '0'], ['MAX_JOB_DURATION', '-1'], ['WARMUP_POLL_INTERVAL', 'soon'],
     ['ENGINE_BACKEND', 'tpu'], ['ENGINE_DEVICES', '0,x'], ['ENGINE_THREADS', '0'], ['LOG_LEVEL', 'loud'], ['EXIT_ON_FATAL', 'maybe'],
-    ['POOLED_RESULT_BUFFER', '0'], ['MAX_BATCH_SIZE', '1.5'],
+    ['POOLED_RESULT_BUFFER', '0'], ['MAX_BATCH_SIZE', '1.5'], ['ENGINE_MEMORY_LIMIT_GB', '0'], ['ENGINE_MEMORY_LIMIT_GB', 'lots'],
   ]) {
     t.throws(() => loadConfig({ [name]: value }), { name: 'ConfigError', code: 'ERR_CONFIG', message: new RegExp(`^${name}=`) },
       `${name}=${value}`);
