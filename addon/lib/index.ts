@@ -4,7 +4,7 @@ export { streamNonces } from './stream.js';
 export type { StreamBatch, StreamOptions } from './stream.js';
 export type { EngineOptions, SkippedDevice } from './engine.js';
 export { EngineError, ErrorCodes, ParamsError, toEngineError } from './errors.js';
-export { DEFAULT_PARAMS, PRESETS, ffnHiddenDim, flopsPerNonce, hostModelBytes, parseParams, parseParamsArg,
+export { DEFAULT_PARAMS, PRESETS, SAMPLE_JOB, ffnHiddenDim, flopsPerNonce, hostModelBytes, parseParams, parseParamsArg,
   totalParams } from './params.js';
 export type { PresetName } from './params.js';
 export { addonPath, loadNative } from './native.js';

@@ -27,6 +27,14 @@ export const PRESETS = Object.freeze({
 }) satisfies Record<string, Readonly<ModelParams>>;
 export type PresetName = keyof typeof PRESETS;
 
+/** A realistic job (poc-compute.md §8b: a chain-shaped block hash and compressed public key) and the live
+ *  network's r_target (about 2% of PARAMS_V2 nonces valid): the default of benchmarks, checks and the demo. */
+export const SAMPLE_JOB = Object.freeze({
+  blockHash: '005C2E3978768692556A88912DD0C44BA49F87001C41E815C1C010AEF25EFF56',
+  publicKey: '02b84b25628f800e36925811aa24aaf28c9f827333d2df990762b5c3a86eff7c9b',
+  mainnetRTarget: 1.398077,
+});
+
 const INT_FIELDS = ['dim', 'n_layers', 'n_heads', 'n_kv_heads', 'vocab_size', 'multiple_of', 'seq_len'] as const;
 const FLOAT_FIELDS = ['ffn_dim_multiplier', 'norm_eps', 'rope_theta'] as const;
 // Bounds that keep every size inside int32 indexing and host memory; far above any network shape.

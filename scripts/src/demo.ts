@@ -9,11 +9,11 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
+import { SAMPLE_JOB } from '../../addon/lib/params.js';
 import { parseBackend, parseFlags, parseNumber, UsageError } from './args.js';
 
 // The realistic test vector of poc-compute.md §8b: a chain-shaped block hash and public key.
-const BLOCK_HASH = '005C2E3978768692556A88912DD0C44BA49F87001C41E815C1C010AEF25EFF56';
-const PUBLIC_KEY = '02b84b25628f800e36925811aa24aaf28c9f827333d2df990762b5c3a86eff7c9b';
+const { blockHash: BLOCK_HASH, publicKey: PUBLIC_KEY } = SAMPLE_JOB;
 // A small LLaMA shape: a few hundred nonces/s on two CPU cores, so the counters visibly move.
 const DEMO_PARAMS = { dim: 128, n_layers: 2, n_heads: 4, n_kv_heads: 2, vocab_size: 512, ffn_dim_multiplier: 1.3,
   multiple_of: 64, seq_len: 8 };

@@ -9,15 +9,15 @@
 // Output: a JSON report on stdout (and in --json FILE); progress on stderr.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Engine, loadNative, parseParams, PRESETS } from '../../lib/index.js';
+import { Engine, loadNative, parseParams, PRESETS, SAMPLE_JOB } from '../../lib/index.js';
 import type { ModelParams } from '../../lib/index.js';
 
 const MAX_ABS = 1e-4;
 const MAX_MEAN = 1e-5;
 // Compiled to dist/addon/test/gpu/; the golden copies stay in the source tree.
 const GOLDEN = path.resolve(__dirname, '../../../../addon/test/gpu/golden');
-const BLOCK_HASH = '005C2E3978768692556A88912DD0C44BA49F87001C41E815C1C010AEF25EFF56';
-const PUBLIC_KEY = '02b84b25628f800e36925811aa24aaf28c9f827333d2df990762b5c3a86eff7c9b';
+const BLOCK_HASH = SAMPLE_JOB.blockHash;
+const PUBLIC_KEY = SAMPLE_JOB.publicKey;
 
 interface Check {
   name: string;

@@ -2,14 +2,11 @@
 // Cold start = block hash to first batch (host model + device load + one batch). Median of --runs timed runs.
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { Engine, type EngineDevice, flopsPerNonce, loadNative, parseParamsArg, PRESETS, streamNonces } from '../../../addon/lib/index.js';
+import { Engine, type EngineDevice, flopsPerNonce, loadNative, parseParamsArg, PRESETS, SAMPLE_JOB, streamNonces } from '../../../addon/lib/index.js';
 import { parseBackend, parseFlags, parseNumber } from '../args.js';
 import { appendBenchmarkRow } from '../benchmarks-file.js';
 import { log, printJson, Progress } from '../output.js';
 
-const MAINNET_R_TARGET = 1.398077;
-const DEFAULT_BLOCK_HASH = '005C2E3978768692556A88912DD0C44BA49F87001C41E815C1C010AEF25EFF56';
-const DEFAULT_PUBLIC_KEY = '02b84b25628f800e36925811aa24aaf28c9f827333d2df990762b5c3a86eff7c9b';
 
 interface DeviceRun {
   nonces: number;
@@ -25,8 +22,8 @@ export async function benchCommand(argv: string[]): Promise<void> {
     runs: { type: 'string' },
     batch: { type: 'string' },
     threads: { type: 'string' },
-    'block-hash': { type: 'string', default: DEFAULT_BLOCK_HASH },
-    'public-key': { type: 'string', default: DEFAULT_PUBLIC_KEY },
+    'block-hash': { type: 'string', default: SAMPLE_JOB.blockHash },
+    'public-key': { type: 'string', default: SAMPLE_JOB.publicKey },
     'r-target': { type: 'string' },
     'gemm-size': { type: 'string' },
     'memory-limit-gb': { type: 'string' },
@@ -40,7 +37,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
   const runs = parseNumber(f.runs, '--runs', 3, { min: 1, integer: true });
   const batchOverride = parseNumber(f.batch, '--batch', 0, { min: 0, integer: true });
   const threads = parseNumber(f.threads, '--threads', 0, { min: 0, integer: true });
-  const rTarget = parseNumber(f['r-target'], '--r-target', MAINNET_R_TARGET, { min: 0 });
+  const rTarget = parseNumber(f['r-target'], '--r-target', SAMPLE_JOB.mainnetRTarget, { min: 0 });
   const gemmSize = parseNumber(f['gemm-size'], '--gemm-size', 8192, { min: 256, integer: true });
   const memoryLimitGb = parseNumber(f['memory-limit-gb'], '--memory-limit-gb', 0, { min: 0 });
   const publicKey = f['public-key'] as string;
