@@ -38,3 +38,15 @@ step() {
   echo "$name: exit $rc in $(( $(date +%s) - t0 )) s" >&2
   return $rc
 }
+
+# bench NAME FILE FLAGS...: `llama-gpu-bench bench --backend cuda` (median of 3 runs), one JSON line appended to FILE.
+bench() {  # bench NAME FILE FLAGS...: one JSON line appended to FILE
+  local name=$1 file=$2
+  shift 2
+  step "$name" 100 $NODE dist/scripts/src/cli.js bench --backend cuda --runs 3 --json "$@" >> "$file"
+  grep -A1 "^device " "$LOG" | tail -1
+}
+
+# The SM and memory clocks, power draw, temperature and active throttle reasons, appended to the log.
+clocks() { nvidia-smi --query-gpu=clocks.sm,clocks.mem,power.draw,temperature.gpu,clocks_throttle_reasons.active \
+  --format=csv,noheader >> "$LOG" 2>&1; }

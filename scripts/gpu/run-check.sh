@@ -9,12 +9,6 @@ grep -E "gpu-check: (ok|FAIL|error|skipped)" "$LOG"
 step profile 120 bash -c "build/lgb_cuda_profile v2 ${PROFILE_V2_BATCHES:-64} && build/lgb_cuda_profile v1 ${PROFILE_V1_BATCHES:-128}" \
   > "$OUT/profile.json"
 cut -c1-330 "$OUT/profile.json"
-bench() {  # bench NAME FILE FLAGS...: one JSON line appended to FILE
-  local name=$1 file=$2
-  shift 2
-  step "$name" 100 $NODE dist/scripts/src/cli.js bench --backend cuda --runs 3 --json "$@" >> "$file"
-  grep -A1 "^device " "$LOG" | tail -1
-}
 bench bench-v2 "$OUT/bench-v2.json" --params v2 --seconds 5
 # 256 nonces per call: the engine splits them into batches and generates the next batch's inputs during the current.
 bench bench-v2-batch256 "$OUT/bench-v2.json" --params v2 --seconds 10 --batch 256

@@ -6,8 +6,6 @@
 # batch 128 and PyTorch's GEMM rate.)
 # Usage (device tool): bash scripts/gpu/run-final.sh   with carry [".gpu/node.xz", ".gpu/node_modules.tar", "dist"]
 source "$(dirname "$0")/common.sh"
-clocks() { nvidia-smi --query-gpu=clocks.sm,clocks.mem,power.draw,temperature.gpu,clocks_throttle_reasons.active \
-  --format=csv,noheader >> "$LOG" 2>&1; }
 step kernel-check 60 build/lgb_cuda_kernel_check > "$OUT/kernel-check.json"; grep -v '"ok":true' "$OUT/kernel-check.json"
 step gpu-check-golden 120 $NODE dist/addon/test/gpu/gpu-check.js --golden-only --json "$OUT/gpu-check-golden.json" >/dev/null
 grep -E "gpu-check: (ok|FAIL|error|skipped)" "$LOG"
@@ -16,12 +14,6 @@ step profile-v2 150 build/lgb_cuda_profile v2 64 ${PROFILE_V2_MODES:-materialise
 step profile-v1 60 build/lgb_cuda_profile v1 128 materialised >> "$OUT/profile.json"
 clocks
 grep -E '"forward"|"swiglu"|"attention"' "$OUT/profile.json" | cut -c1-200
-bench() {  # bench NAME FILE FLAGS...: one JSON line appended to FILE
-  local name=$1 file=$2
-  shift 2
-  step "$name" 100 $NODE dist/scripts/src/cli.js bench --backend cuda --runs 3 --json "$@" >> "$file"
-  grep -A1 "^device " "$LOG" | tail -1
-}
 bench bench-v2 "$OUT/bench-v2.json" --params v2 --seconds 10
 clocks
 bench bench-v2-24gb "$OUT/bench-v2.json" --params v2 --seconds 10 --memory-limit-gb 24
