@@ -79,12 +79,7 @@ void Forward::full_layer(Workers& w, size_t l, int64_t batch) {
   gemm_fp16w(w, gemm_, packed_, m_.weight(li.wo), dim_, tmp_.data(), dim_);
   residual_add(w, h_.data(), dim_, tmp_.data(), dim_, rows, dim_);
 
-  rmsnorm(w, h_.data(), dim_, rows, dim_, ffn_norm_.data() + l * dim_, eps_, x_.data(), dim_);
-  pack_rows(w, x_.data(), dim_, rows, dim_, &packed_);
-  gemm_fp16w_swiglu(w, gemm_, packed_, m_.weight(li.w1), m_.weight(li.w3), hidden_, a1_.data(), hidden_);
-  pack_rows(w, a1_.data(), hidden_, rows, hidden_, &packed_);
-  gemm_fp16w(w, gemm_, packed_, m_.weight(li.w2), dim_, tmp_.data(), dim_);
-  residual_add(w, h_.data(), dim_, tmp_.data(), dim_, rows, dim_);
+  feed_forward(w, l, h_.data(), rows);
 }
 
 void Forward::last_layer(Workers& w, size_t l, int64_t batch) {
@@ -108,12 +103,18 @@ void Forward::last_layer(Workers& w, size_t l, int64_t batch) {
   for (int64_t b = 0; b < batch; ++b) std::memcpy(hl + b * dim_, h_.data() + (b * seq_ + last) * dim_, dim_ * 4);
   residual_add(w, hl, dim_, tmp_.data(), dim_, batch, dim_);
 
-  rmsnorm(w, hl, dim_, batch, dim_, ffn_norm_.data() + l * dim_, eps_, x_.data(), dim_);
-  pack_rows(w, x_.data(), dim_, batch, dim_, &packed_);
+  feed_forward(w, l, hl, batch);
+}
+
+// h (rows, dim) += W2·(silu(W1·x) * W3·x) with x = RMSNorm(h): the FFN half of layer l.
+void Forward::feed_forward(Workers& w, size_t l, float* h, int64_t rows) {
+  const LayerParamIndex& li = m_.layout.layers[l];
+  rmsnorm(w, h, dim_, rows, dim_, ffn_norm_.data() + l * dim_, eps_, x_.data(), dim_);
+  pack_rows(w, x_.data(), dim_, rows, dim_, &packed_);
   gemm_fp16w_swiglu(w, gemm_, packed_, m_.weight(li.w1), m_.weight(li.w3), hidden_, a1_.data(), hidden_);
-  pack_rows(w, a1_.data(), hidden_, batch, hidden_, &packed_);
+  pack_rows(w, a1_.data(), hidden_, rows, hidden_, &packed_);
   gemm_fp16w(w, gemm_, packed_, m_.weight(li.w2), dim_, tmp_.data(), dim_);
-  residual_add(w, hl, dim_, tmp_.data(), dim_, batch, dim_);
+  residual_add(w, h, dim_, tmp_.data(), dim_, rows, dim_);
 }
 
 void Forward::run(Workers& w, const uint16_t* inputs, int64_t batch, uint16_t* logits) {

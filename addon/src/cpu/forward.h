@@ -30,6 +30,7 @@ class Forward {
  private:
   void full_layer(Workers& workers, size_t l, int64_t batch);
   void last_layer(Workers& workers, size_t l, int64_t batch);
+  void feed_forward(Workers& workers, size_t l, float* h, int64_t rows);
 
   const HostModel& m_;
   int64_t dim_, seq_, heads_, kv_heads_, head_dim_, hidden_, vocab_;
