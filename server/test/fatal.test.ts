@@ -4,18 +4,12 @@
 // makes the real CPU device fail on purpose: the CPU backend has no GPU to break.
 import t from 'tap';
 import { EngineError } from '../../addon/lib/index.js';
-import { generateBody, openEngine, postJson, startServer, stream, WatchedEngine } from './helpers.js';
+import { generateBody, postJson, startWatchedServer, stream } from './helpers.js';
 
 const gpuFailure = () => new EngineError('ERR_DEVICE', 'CUDA error: an illegal memory access was encountered');
 
 t.test('a device failing mid-job ends the stream with a fatal line and sets cuda_broken for good', async (t) => {
-  const engine = await openEngine();
-  const watched = new WatchedEngine(engine);
-  const server = await startServer(watched, { MAX_JOB_DURATION: '30' });
-  t.teardown(async () => {
-    await server.close();
-    await engine.close();
-  });
+  const { watched, server } = await startWatchedServer(t, { MAX_JOB_DURATION: '30' });
   watched.failWith = (call) => (call > 3 ? gpuFailure() : undefined);
   const lines = await (await stream(`${server.url}/generate`, generateBody({ r_target: 10 }))).rest();
   t.equal(lines.length, 4, 'three batches, then the error line, then the end of the stream');
@@ -36,13 +30,7 @@ t.test('a device failing mid-job ends the stream with a fatal line and sets cuda
 });
 
 t.test('a device failing while the model is built is a fatal line too', async (t) => {
-  const engine = await openEngine();
-  const watched = new WatchedEngine(engine);
-  const server = await startServer(watched);
-  t.teardown(async () => {
-    await server.close();
-    await engine.close();
-  });
+  const { watched, server } = await startWatchedServer(t);
   watched.loadFailure = gpuFailure();
   const s = await stream(`${server.url}/generate`, generateBody());
   t.equal(s.status, 200, 'the spec reports GPU init failures on the stream');
@@ -56,13 +44,7 @@ t.test('a device failing while the model is built is a fatal line too', async (t
 });
 
 t.test('a failure that is not fatal is an error line and leaves the server healthy', async (t) => {
-  const engine = await openEngine();
-  const watched = new WatchedEngine(engine);
-  const server = await startServer(watched);
-  t.teardown(async () => {
-    await server.close();
-    await engine.close();
-  });
+  const { watched, server } = await startWatchedServer(t);
   watched.failWith = (call) => (call === 2 ? new EngineError('ERR_INTERNAL', 'something odd') : undefined);
   const lines = await (await stream(`${server.url}/generate`, generateBody({ r_target: 10 }))).rest();
   t.same(lines.at(-1), { error: 'something odd', error_type: 'EngineError', code: 'ERR_INTERNAL' });

@@ -3,7 +3,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
-import { Engine, PRESETS, type EngineDevice, type ModelParams } from '../../addon/lib/index.js';
+import { Engine, PRESETS, SAMPLE_JOB, type EngineDevice, type ModelParams } from '../../addon/lib/index.js';
 import { buildApp } from '../src/app.js';
 import { loadConfig, type ServerConfig } from '../src/config.js';
 import type { ServerEngine } from '../src/engine.js';
@@ -14,8 +14,7 @@ import { createLogger } from '../src/log.js';
 export type Json = any;
 
 export const TINY = PRESETS.tiny;
-export const BLOCK_HASH = '005C2E3978768692556A88912DD0C44BA49F87001C41E815C1C010AEF25EFF56';
-export const PUBLIC_KEY = '02b84b25628f800e36925811aa24aaf28c9f827333d2df990762b5c3a86eff7c9b';
+export const { blockHash: BLOCK_HASH, publicKey: PUBLIC_KEY } = SAMPLE_JOB;
 
 /** The real engine on its CPU backend, one thread (the CI machine has two cores and tap runs two files at once). */
 export function openEngine(): Promise<Engine> {
@@ -48,6 +47,20 @@ export async function startServer(engine: ServerEngine, env: Record<string, stri
   server.url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   server.close = () => app.close();
   return server;
+}
+
+/** The real CPU engine behind a WatchedEngine (counts runs, injects failures), served on a loopback port; both are
+ *  closed when the test ends. */
+export async function startWatchedServer(t: { teardown(fn: () => Promise<void>): void }, env: Record<string, string> = {}):
+  Promise<{ watched: WatchedEngine; server: TestServer }> {
+  const engine = await openEngine();
+  const watched = new WatchedEngine(engine);
+  const server = await startServer(watched, env);
+  t.teardown(async () => {
+    await server.close();
+    await engine.close();
+  });
+  return { watched, server };
 }
 
 /** A /generate body for the tiny model. */

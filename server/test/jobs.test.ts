@@ -2,16 +2,10 @@
 // (the README documents refusal, not queueing); a client disconnect stops computation within one batch and frees
 // the devices for the next job.
 import t from 'tap';
-import { delay, eventually, generateBody, openEngine, postJson, startServer, stream, WatchedEngine } from './helpers.js';
+import { delay, eventually, generateBody, postJson, startWatchedServer, stream } from './helpers.js';
 
 t.test('jobs', async (t) => {
-  const engine = await openEngine();
-  const watched = new WatchedEngine(engine);
-  const server = await startServer(watched, { MAX_JOB_DURATION: '30' });
-  t.teardown(async () => {
-    await server.close();
-    await engine.close();
-  });
+  const { watched, server } = await startWatchedServer(t, { MAX_JOB_DURATION: '30' });
 
   t.test('a second job while one runs gets 503 busy with Retry-After, and does not disturb the first', async (t) => {
     const first = await stream(`${server.url}/generate`, generateBody({ r_target: 10 }));

@@ -2,7 +2,7 @@
 // results for every batch (a failing results endpoint: buffered, then flushed via results/batch), heartbeats,
 // switch_job (counters reset, range restarts), shutdown; then the failure paths.
 import t from 'tap';
-import { BLOCK_HASH, eventually, openEngine, startServer, StubService, stream, TINY, WatchedEngine, type Json, type Recorded } from './helpers.js';
+import { BLOCK_HASH, eventually, openEngine, startServer, startWatchedServer, stream, StubService, TINY, type Json, type Recorded } from './helpers.js';
 
 const PK1 = `02${'a1'.repeat(32)}`;
 const PK2 = `03${'b2'.repeat(32)}`;
@@ -167,13 +167,7 @@ t.test('/pooled', async (t) => {
 });
 
 t.test('/pooled time limits and the result buffer bound', async (t) => {
-  const engine = await openEngine();
-  const watched = new WatchedEngine(engine);
-  const server = await startServer(watched, { POOLED_MAX_DURATION: '0.5', POOLED_RESULT_BUFFER: '3', POOLED_MODEL_LOAD_TIMEOUT: '0.1' });
-  t.teardown(async () => {
-    await server.close();
-    await engine.close();
-  });
+  const { watched, server } = await startWatchedServer(t, { POOLED_MAX_DURATION: '0.5', POOLED_RESULT_BUFFER: '3', POOLED_MODEL_LOAD_TIMEOUT: '0.1' });
 
   t.test('no block hash within POOLED_MAX_DURATION: a timeout line', async (t) => {
     const orchestrator = await new StubService(() => ({ body: { status: 'wait' } })).listen();
