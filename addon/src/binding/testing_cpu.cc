@@ -22,6 +22,15 @@ int64_t IntArg(const Napi::CallbackInfo& info, size_t i, int64_t lo, int64_t hi)
   return v;
 }
 
+// { simd, mismatches, checked }: how a SIMD path compared with its portable twin.
+Napi::Object Agreement(Napi::Env env, int64_t mismatches, size_t checked) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("simd", lgb::cpu::have_avx2_fma_f16c());
+  out.Set("mismatches", static_cast<double>(mismatches));
+  out.Set("checked", static_cast<double>(checked));
+  return out;
+}
+
 // gemmKernelsAgree(m, n, k, threads, seed) -> { simd, mismatches, checked }: the same random GEMM (fp16 values of
 // N(0,1) activations and N(0,0.02) weights) through the best and the portable kernel; mismatches counts output bits
 // that differ. Also checks a handful of outputs against gemm.h's summation order written out plainly.
@@ -58,11 +67,8 @@ Napi::Value GemmKernelsAgree(const Napi::CallbackInfo& info) {
     }
     reference_mismatches += lgb::cpu::round_fp16(acc) != best[r * n + c];
   }
-  Napi::Object out = Napi::Object::New(info.Env());
-  out.Set("simd", lgb::cpu::have_avx2_fma_f16c());
-  out.Set("mismatches", static_cast<double>(mismatches));
+  Napi::Object out = Agreement(info.Env(), mismatches, best.size());
   out.Set("referenceMismatches", static_cast<double>(reference_mismatches));
-  out.Set("checked", static_cast<double>(best.size()));
   return out;
 }
 
@@ -100,11 +106,7 @@ Napi::Value RoundFp16Agree(const Napi::CallbackInfo& info) {
     float expect = lgb::cpu::round_fp16(values[i]);
     mismatches += std::memcmp(&expect, &rounded[i], 4) != 0;
   }
-  Napi::Object out = Napi::Object::New(info.Env());
-  out.Set("simd", lgb::cpu::have_avx2_fma_f16c());
-  out.Set("mismatches", static_cast<double>(mismatches));
-  out.Set("checked", static_cast<double>(values.size()));
-  return out;
+  return Agreement(info.Env(), mismatches, values.size());
 }
 
 // siluAgree(count, seed) -> { simd, mismatches, checked }: the SIMD silu (double-precision exp, AVX2) against the
@@ -124,11 +126,7 @@ Napi::Value SiluAgree(const Napi::CallbackInfo& info) {
   lgb::cpu::silu_inplace(portable.data(), static_cast<int64_t>(portable.size()), true);
   int64_t mismatches = 0;
   for (size_t i = 0; i < x.size(); ++i) mismatches += std::memcmp(&best[i], &portable[i], 4) != 0;
-  Napi::Object out = Napi::Object::New(info.Env());
-  out.Set("simd", lgb::cpu::have_avx2_fma_f16c());
-  out.Set("mismatches", static_cast<double>(mismatches));
-  out.Set("checked", static_cast<double>(x.size()));
-  return out;
+  return Agreement(info.Env(), mismatches, x.size());
 }
 
 }  // namespace
