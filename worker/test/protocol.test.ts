@@ -117,6 +117,10 @@ t.test('admission by wait time: queued behind a running /generate, or 429 past m
   // C: batch 1 sees (1024 + 5000)/100 = 60.24 s > 60 -> 429. /health (limit 5 s) -> 429 too.
   const [a, b, c, h] = [++reqnum, ++reqnum, ++reqnum, ++reqnum];
   const jobsBefore = model.jobs().length;
+  // Two reports first: whatever earlier tests left in the interval counters has been reported by then (reports go
+  // one after another, each carrying what was counted before it was built), so the sums below are this test's.
+  const settled = auto.statuses.length + 2;
+  await auto.waitFor(() => auto.statuses.length >= settled, 5000, 'two reports before the test');
   const reportsBefore = auto.statuses.length;
   const aCtl = new AbortController();
   const aRes = request(`${w.url}/generate`, { method: 'POST', body: JSON.stringify(envelope(a, { batch_size: 1024, hold: true })), signal: aCtl.signal });
