@@ -2,7 +2,7 @@
 import type { EngineDevice } from '../../../addon/lib/index.js';
 
 /** The batch a device runs: what it prefers for the loaded model, capped (MAX_BATCH_SIZE) so that a stop, which
- *  waits for the batch in flight, stays prompt. */
+ *  waits for the batches in flight (streamNonces' depth), stays prompt. */
 export function batchSize(device: EngineDevice, maxBatch: number): number {
   return Math.max(1, Math.min(device.preferredBatch > 0 ? device.preferredBatch : maxBatch, maxBatch));
 }
