@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1
-# llama-gpu-bench: the model server (:18000) and our Vast.ai worker (:3000) over the CUDA engine (docs/deploy.md).
+# llama-gpu-bench: the model server (127.0.0.1:18000, reachable only inside the container) and our Vast.ai worker
+# (:3000, the one exposed port) over the CUDA engine (docs/deploy.md).
 #
 #   docker build -t llama-gpu-bench .
-#   docker run --gpus all -p 18000:18000 llama-gpu-bench
+#   docker run --gpus all -p 3000:3000 -e START_WORKER=true ... llama-gpu-bench
 #
 # Two stages: `build` (CUDA devel image) compiles the addon with CUDA for the architectures below and the
 # TypeScript; `runtime` (CUDA base image + cuBLAS only) carries Node, the addon, dist/ and the production
@@ -78,7 +79,8 @@ ENV NODE_ENV=production \
     WORKER_BENCHMARK_FILE=/var/lib/llama-gpu-bench/.has_benchmark \
     WORKER_FORCE_UPDATE_FILE=/var/lib/llama-gpu-bench/.force_update
 USER lgb
-EXPOSE 18000 3000
+# Only the worker: the model server lets a new job take over from the running one, so it listens on loopback.
+EXPOSE 3000
 # The model server's /health (PORT, default 18000): 503 once the GPU is broken, so the container turns unhealthy.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT || 18000}/health`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]

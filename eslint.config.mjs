@@ -10,7 +10,17 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': 'off',
+      // Time limits go through common/src/deadline.ts: on Node 20 a timeout combined with AbortSignal.any() is
+      // held weakly and may never fire after a garbage collection.
+      'no-restricted-syntax': ['error', {
+        selector: "MemberExpression[object.name='AbortSignal'][property.name=/^(timeout|any)$/]",
+        message: 'Use Deadline, anySignal or withDeadline from common/src/deadline.ts: AbortSignal.timeout/any may never fire after a GC on Node 20.',
+      }],
     },
+  },
+  {
+    files: ['common/src/deadline.ts'],
+    rules: { 'no-restricted-syntax': 'off' },
   },
   {
     files: ['**/*.mjs', '**/*.js', '**/*.cjs'],

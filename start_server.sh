@@ -4,15 +4,16 @@
 # 1. Rotates MODEL_LOG (default /var/log/model/server.log) to MODEL_LOG.old: a fresh file with a new inode, so a
 #    worker tailing the log from its start (ours or the Python PyWorker) never acts on a stale
 #    "Application startup complete." or error line from a previous boot (pyworker.md §9.3).
-# 2. Starts the model server (`cli.js serve`), its stdout and stderr appended to MODEL_LOG. Node writes each line
-#    to a file with one synchronous write(2), so the log is line-buffered as produced.
+# 2. Starts the model server (`cli.js serve`) on MODEL_SERVER_HOST (default 127.0.0.1: a new job takes over from
+#    the running one, so only the worker in front may reach it), its stdout and stderr appended to MODEL_LOG. Node
+#    writes each line to a file with one synchronous write(2), so the log is line-buffered as produced.
 # 3. Optionally starts our worker (`cli.js worker`) in place of the Python PyWorker: START_WORKER=true, or
 #    START_WORKER=auto (default) with SUPERVISOR_SKIP_PYWORKER=true, or with SERVERLESS=true on an image without
 #    Vast's PyWorker supervisor script. With USE_SSL=true (the default when the worker runs, as in Vast's script)
 #    the instance certificate is obtained as Vast's start_server.sh does (pyworker.md §1.1.3).
 # 4. Waits; when either process exits, stops the other and exits with its status. TERM/INT are forwarded.
 #
-# Settings (environment): MODEL_LOG, MODEL_LOG_TEE (also copy the server's output to stdout), START_WORKER,
+# Settings (environment): MODEL_LOG, MODEL_LOG_TEE (also copy the server's output to stdout), MODEL_SERVER_HOST, START_WORKER,
 # SUPERVISOR_SKIP_PYWORKER, SERVERLESS, USE_SSL, WORKER_SSL_CERT, WORKER_SSL_KEY, CONTAINER_ID, REPORT_ADDR,
 # WORKER_PORT, MASTER_TOKEN, NODE_BIN, LGB_CLI. The services read their own settings from the environment.
 set -euo pipefail
@@ -22,6 +23,7 @@ NODE_BIN="${NODE_BIN:-node}"
 LGB_CLI="${LGB_CLI:-$APP_DIR/dist/scripts/src/cli.js}"
 MODEL_LOG="${MODEL_LOG:-/var/log/model/server.log}"
 MODEL_LOG_TEE="${MODEL_LOG_TEE:-false}"
+MODEL_SERVER_HOST="${MODEL_SERVER_HOST:-127.0.0.1}"
 START_WORKER="${START_WORKER:-auto}"
 VAST_SIGN_CERT_URL="${VAST_SIGN_CERT_URL:-https://console.vast.ai/api/v0/sign_cert/}"
 PYWORKER_SUPERVISOR_SCRIPT="${PYWORKER_SUPERVISOR_SCRIPT:-/opt/supervisor-scripts/pyworker.sh}"
@@ -148,11 +150,11 @@ main() {
   trap 'on_signal TERM 15' TERM
   trap 'on_signal INT 2' INT
   rotate_model_log
-  log "model server: $NODE_BIN $LGB_CLI serve >> $MODEL_LOG"
+  log "model server: $NODE_BIN $LGB_CLI serve on $MODEL_SERVER_HOST >> $MODEL_LOG"
   if is_true "$MODEL_LOG_TEE"; then
-    "$NODE_BIN" "$LGB_CLI" serve > >(tee -a "$MODEL_LOG") 2>&1 &
+    HOST="$MODEL_SERVER_HOST" "$NODE_BIN" "$LGB_CLI" serve > >(tee -a "$MODEL_LOG") 2>&1 &
   else
-    "$NODE_BIN" "$LGB_CLI" serve >>"$MODEL_LOG" 2>&1 &
+    HOST="$MODEL_SERVER_HOST" "$NODE_BIN" "$LGB_CLI" serve >>"$MODEL_LOG" 2>&1 &
   fi
   server_pid=$!
   if [[ "$worker" == true ]]; then

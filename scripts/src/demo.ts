@@ -10,6 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { SAMPLE_JOB } from '../../addon/lib/params.js';
+import { Deadline, withDeadline } from '../../common/src/deadline.js';
 import { parseBackend, parseFlags, parseNumber, UsageError } from './args.js';
 
 // The realistic test vector of poc-compute.md §8b: a chain-shaped block hash and public key.
@@ -20,6 +21,8 @@ const DEMO_PARAMS = { dim: 128, n_layers: 2, n_heads: 4, n_kv_heads: 2, vocab_si
 // About 7% of the nonces of that shape fall under this distance (the network aims at ~2% on its shape).
 const DEMO_R_TARGET = 1.37;
 const CLI = path.join(__dirname, 'cli.js');
+/** Seconds past --seconds after which the demo gives up on its job (the server stops it at --seconds). */
+const JOB_GUARD_SECONDS = 20;
 
 interface Options {
   seconds: number;
@@ -122,17 +125,21 @@ async function waitFor(what: string, ready: () => Promise<boolean>, children: Ma
 
 /** The model server's counters (GET /metrics): every computed nonce, also of batches without a result line. */
 async function computedPerDevice(serverUrl: string): Promise<Record<string, number>> {
-  const res = await request(`${serverUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
-  const text = await res.body.text();
+  const text = await withDeadline(5000, {}, async (limit) => {
+    const res = await request(`${serverUrl}/metrics`, { signal: limit.signal });
+    return res.body.text();
+  });
   const out: Record<string, number> = {};
   for (const m of text.matchAll(/^lgb_nonces_computed_total\{device="([^"]+)"\} (\d+)$/gm)) out[m[1]] = Number(m[2]);
   return out;
 }
 
 async function httpOk(url: string): Promise<boolean> {
-  const res = await request(url, { signal: AbortSignal.timeout(2000) });
-  await res.body.dump();
-  return res.statusCode === 200;
+  return withDeadline(2000, {}, async (limit) => {
+    const res = await request(url, { signal: limit.signal });
+    await res.body.dump();
+    return res.statusCode === 200;
+  });
 }
 
 /** Sends one /generate through the worker (the PyWorker envelope) and writes each result line to `out`. */
@@ -140,11 +147,19 @@ async function generate(workerUrl: string, o: Options, out: string): Promise<Tot
   const payload = { block_hash: BLOCK_HASH, block_height: 1, public_key: PUBLIC_KEY, r_target: o.rTarget,
     batch_size: o.batchSize, start_nonce: 0, params: DEMO_PARAMS };
   const auth = { cost: String(o.batchSize), endpoint: 'demo', reqnum: 1, request_idx: 1, signature: '', url: workerUrl };
+  // The server ends the job after MAX_JOB_DURATION (--seconds); this only guards against a job that never ends.
+  const limit = new Deadline((o.seconds + JOB_GUARD_SECONDS) * 1000, { what: 'the demo job limit' });
+  try {
+    return await readResults(workerUrl, auth, payload, limit.signal, out);
+  } finally {
+    limit.dispose();
+  }
+}
+
+async function readResults(workerUrl: string, auth: object, payload: object, signal: AbortSignal, out: string): Promise<Totals> {
   const res = await request(`${workerUrl}/generate`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ auth_data: auth, payload }), bodyTimeout: 0, headersTimeout: 120_000,
-    // The server ends the job after MAX_JOB_DURATION; this only guards against a job that never ends.
-    signal: AbortSignal.timeout((o.seconds + 120) * 1000),
+    body: JSON.stringify({ auth_data: auth, payload }), bodyTimeout: 0, headersTimeout: 0, signal,
   });
   if (res.statusCode !== 200) throw new Error(`/generate answered ${res.statusCode}: ${await res.body.text()}`);
   const file = fs.createWriteStream(out);

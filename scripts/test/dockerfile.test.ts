@@ -163,8 +163,8 @@ t.test('the runtime copies the addon, dist/ and production node_modules from the
   }
 });
 
-t.test('the runtime exposes 18000 and 3000, checks /health, runs as a non-root user', async (t) => {
-  t.same(of(runtime, 'EXPOSE').flatMap((i) => i.args.split(/\s+/)).sort(), ['18000', '3000']);
+t.test('the runtime exposes only the worker\'s 3000, checks /health, runs as a non-root user', async (t) => {
+  t.same(of(runtime, 'EXPOSE').flatMap((i) => i.args.split(/\s+/)).sort(), ['3000']);
   const health = of(runtime, 'HEALTHCHECK');
   t.equal(health.length, 1);
   t.match(health[0]?.args, /CMD .*\/health/);

@@ -1,15 +1,16 @@
 // The model server as a Fastify app (model-server.md). buildApp() wires it without listening, so tests inject
 // or listen on a loopback port; server.ts owns the process. Bodies stay raw text until a route parses them, so
 // the wrappers are removed before validation and every error keeps the spec's {"error": "..."} shape.
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import underPressure from '@fastify/under-pressure';
-import type { ServerConfig } from './config.js';
+import { answerClientError } from '../../common/src/client-error.js';
+import type { Logger } from '../../common/src/log.js';
+import { SHUTDOWN_RESERVE_MS, type ServerConfig } from './config.js';
 import { Health, type ServerContext } from './context.js';
 import type { ServerEngine } from './engine.js';
-import { errorBody, NotFound, UnderPressure } from './errors.js';
+import { BadUrl, errorBody, NotFound, UnderPressure } from './errors.js';
 import { Outbound } from './http/outbound.js';
 import { JobSlot } from './jobs/slot.js';
-import type { Logger } from './log.js';
 import { ServerMetrics } from './metrics.js';
 import { generateRoute } from './routes/generate.js';
 import { healthRoute } from './routes/health.js';
@@ -34,12 +35,19 @@ export const modelServer: FastifyPluginAsync<AppOptions> = async (app, opts) => 
     engine,
     config,
     log: opts.logger,
-    slot: new JobSlot((kind, running) => metrics.jobState(kind, running)),
+    slot: new JobSlot({
+      takeover: config.jobTakeover,
+      takeoverTimeoutMs: config.takeoverTimeoutMs,
+      shutdownCleanupMs: Math.max(0, config.shutdownTimeoutMs - SHUTDOWN_RESERVE_MS),
+      onChange: (kind, running) => metrics.jobState(kind, running),
+      onTakeover: (old, kind) => opts.logger.info({ job: old.id, kind: old.kind, by: kind }, 'a new job takes over: stopping this one'),
+    }),
     metrics,
     http: new Outbound({
       timeoutMs: config.httpTimeoutMs,
       retryAttempts: config.httpRetryAttempts,
       retryBaseMs: config.httpRetryBaseMs,
+      maxAnswerBytes: config.httpMaxAnswerBytes,
     }),
     health,
   };
@@ -83,9 +91,18 @@ export const modelServer: FastifyPluginAsync<AppOptions> = async (app, opts) => 
 Object.assign(modelServer, { [Symbol.for('skip-override')]: true });
 
 /** forceCloseConnections: close() first runs preClose (the running job stops and flushes its stream), then drops
- *  whatever connections remain, idle keep-alive ones included, instead of waiting out keepAliveTimeout. */
+ *  whatever connections remain, idle keep-alive ones included, instead of waiting out keepAliveTimeout.
+ *  Requests that never reach a route (unparseable, headers too large, a malformed URL) get the same error shape. */
 export function buildApp(opts: AppOptions): FastifyInstance {
-  const app = Fastify({ loggerInstance: opts.logger as FastifyBaseLogger, bodyLimit: 1 << 20, forceCloseConnections: true });
+  const app = Fastify({
+    loggerInstance: opts.logger as FastifyBaseLogger,
+    bodyLimit: 1 << 20,
+    forceCloseConnections: true,
+    clientErrorHandler: answerClientError,
+    frameworkErrors: (err, _request, reply) => {
+      void (reply as FastifyReply).code(400).send(errorBody(err.code === 'FST_ERR_BAD_URL' ? new BadUrl() : err));
+    },
+  });
   void app.register(modelServer, opts);
   return app;
 }

@@ -2,6 +2,7 @@
 // validation with the spec's messages ("Missing required fields: [...]", "Invalid field <name>: <reason>").
 import type { Static, TObject } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../../common/src/json-depth.js';
 import { InvalidField, InvalidJson, MissingFields, UrlRequired } from './errors.js';
 import { GenerateBody, PooledBody, WarmupBody } from './schemas.js';
 
@@ -20,6 +21,7 @@ export function parseBody(raw: unknown): JsonObject {
   } catch (err) {
     throw new InvalidJson((err as Error).message);
   }
+  if (nestedDeeperThan(value)) throw new InvalidJson(`nested deeper than ${MAX_JSON_DEPTH} levels`);
   return unwrap(value);
 }
 

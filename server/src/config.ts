@@ -36,7 +36,17 @@ export interface ServerConfig {
   maxEventLoopDelayMs: number;
   /** Graceful shutdown: stop jobs, flush results, close the engine; force the exit after this long. */
   shutdownTimeoutMs: number;
+  /** A new job takes over from the running one (true), or is refused with 503 busy (false). */
+  jobTakeover: boolean;
+  /** How long a new job waits for the job it takes over to stop and clean up. */
+  takeoverTimeoutMs: number;
+  /** Answers of the controller and the orchestrator are read up to this many bytes. */
+  httpMaxAnswerBytes: number;
 }
+
+/** Of SHUTDOWN_TIMEOUT, what the running job's cleanup (flushing results) may not use: the shutdown notice, the end
+ *  of its stream and the engine's close come after it. */
+export const SHUTDOWN_RESERVE_MS = 2000;
 
 /** Every variable, its default and what it sets; the README's table is this list. */
 export const ENV_DEFAULTS = {
@@ -61,7 +71,10 @@ export const ENV_DEFAULTS = {
   HTTP_RETRY_BASE: '1',
   EXIT_ON_FATAL: 'true',
   MAX_EVENT_LOOP_DELAY: '1',
-  SHUTDOWN_TIMEOUT: '30',
+  SHUTDOWN_TIMEOUT: '8',
+  JOB_TAKEOVER: 'true',
+  TAKEOVER_TIMEOUT: '10',
+  HTTP_MAX_ANSWER_BYTES: '1048576',
 } as const;
 
 export type EnvName = keyof typeof ENV_DEFAULTS;
@@ -101,6 +114,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (!choices.includes(text as T)) throw new ConfigError(name, text, `one of ${choices.join(', ')}`);
     return text as T;
   };
+  const flag = (name: EnvName): boolean => ['true', '1'].includes(oneOf(name, ['true', 'false', '1', '0'] as const));
   const list = (name: EnvName): number[] | undefined => {
     const text = read(name);
     if (text === '') return undefined;
@@ -135,8 +149,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     httpTimeoutMs: seconds('HTTP_TIMEOUT'),
     httpRetryAttempts: integer('HTTP_RETRY_ATTEMPTS', 1, 100),
     httpRetryBaseMs: seconds('HTTP_RETRY_BASE'),
-    exitOnFatal: ['true', '1'].includes(oneOf('EXIT_ON_FATAL', ['true', 'false', '1', '0'] as const)),
+    exitOnFatal: flag('EXIT_ON_FATAL'),
     maxEventLoopDelayMs: seconds('MAX_EVENT_LOOP_DELAY'),
     shutdownTimeoutMs: seconds('SHUTDOWN_TIMEOUT'),
+    jobTakeover: flag('JOB_TAKEOVER'),
+    takeoverTimeoutMs: seconds('TAKEOVER_TIMEOUT'),
+    httpMaxAnswerBytes: integer('HTTP_MAX_ANSWER_BYTES', 1024),
   };
 }

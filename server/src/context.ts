@@ -1,10 +1,10 @@
 // What every route and job shares: the engine, the configuration, the logger, the one-job slot, the metrics,
 // the outgoing HTTP client and the health state.
+import type { Logger } from '../../common/src/log.js';
 import type { ServerConfig } from './config.js';
 import type { ServerEngine } from './engine.js';
 import type { Outbound } from './http/outbound.js';
 import type { JobSlot } from './jobs/slot.js';
-import type { Logger } from './log.js';
 import type { ServerMetrics } from './metrics.js';
 
 /** cuda_broken: set by a fatal device failure, and never cleared (a restart is the cure). */

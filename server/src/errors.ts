@@ -20,6 +20,7 @@ export const CudaBroken = createError<'ERR_CUDA_BROKEN', 503, []>(
   'ERR_CUDA_BROKEN', 'Worker CUDA is broken', 503, undefined, false);
 export const NotFound = createError<'ERR_NOT_FOUND', 404, [string, string]>(
   'ERR_NOT_FOUND', 'Not found: %s %s', 404, undefined, false);
+export const BadUrl = createError<'ERR_BAD_URL', 400, []>('ERR_BAD_URL', 'Bad request: malformed URL', 400, undefined, false);
 export const UnderPressure = createError<'ERR_UNDER_PRESSURE', 503, [string]>(
   'ERR_UNDER_PRESSURE', 'Under pressure: %s', 503, undefined, false);
 

@@ -5,7 +5,7 @@ import type { EngineDevice } from '../../addon/lib/index.js';
 import { deviceLabel, type ServerEngine } from './engine.js';
 import type { JobKind } from './jobs/slot.js';
 
-export type JobOutcome = 'completed' | 'cancelled' | 'failed';
+export type JobOutcome = 'completed' | 'cancelled' | 'superseded' | 'shutdown' | 'failed';
 
 export class ServerMetrics {
   readonly registry = new Registry();

@@ -2,9 +2,9 @@
 // graceful shutdown on SIGINT/SIGTERM (stop the job, flush pooled results, close the engine) or after a fatal
 // device failure (exit status 1, unless EXIT_ON_FATAL=false). `llama-gpu-bench serve` calls main().
 import { Engine } from '../../addon/lib/index.js';
+import { createLogger } from '../../common/src/log.js';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
-import { createLogger } from './log.js';
 
 /** The line the PyWorker waits for in the model log (pyworker.md §5): printed once, after the port accepts. */
 export const STARTUP_LINE = 'Application startup complete.';
@@ -13,7 +13,7 @@ export const STARTUP_LINE = 'Application startup complete.';
  *  device failure (rejects with it after the shutdown, so the caller exits non-zero). */
 export async function main(): Promise<void> {
   const config = loadConfig();
-  const log = createLogger(config.logLevel);
+  const log = createLogger({ service: 'model-server', level: config.logLevel });
   const engine = await Engine.open({ backend: config.backend, devices: config.devices, threads: config.threads,
     memoryLimitGb: config.memoryLimitGb });
   log.info(

@@ -1,13 +1,15 @@
 // Test harness: the real server (buildApp) on a loopback port with the real CPU engine, NDJSON stream readers,
 // and loopback HTTP stand-ins for the outside services (controller, orchestrator).
+import { EventEmitter } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import { request } from 'undici';
 import { Engine, PRESETS, SAMPLE_JOB, type EngineDevice, type ModelParams } from '../../addon/lib/index.js';
 import { buildApp } from '../src/app.js';
 import { loadConfig, type ServerConfig } from '../src/config.js';
 import type { ServerEngine } from '../src/engine.js';
-import { createLogger } from '../src/log.js';
+import { createLogger } from '../../common/src/log.js';
 
 /** A parsed JSON line or body: the tests check its fields one by one against the spec. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -24,7 +26,7 @@ export function openEngine(): Promise<Engine> {
 /** Short time limits, so every path of the spec runs in a test's seconds. */
 export function testConfig(env: Record<string, string> = {}): ServerConfig {
   return loadConfig({
-    HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: process.env.SERVER_TEST_LOG ?? 'silent', ENGINE_BACKEND: 'cpu',
+    HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ENGINE_BACKEND: 'cpu',
     MAX_BATCH_SIZE: '8', MAX_JOB_DURATION: '2', WARMUP_POLL_INTERVAL: '0.05', WARMUP_MAX_DURATION: '3',
     POOLED_POLL_INTERVAL: '0.05', POOLED_MAX_DURATION: '4', POOLED_MODEL_LOAD_TIMEOUT: '30',
     POOLED_HEARTBEAT_INTERVAL: '0.1', HTTP_TIMEOUT: '2', HTTP_RETRY_BASE: '0.01', EXIT_ON_FATAL: 'false',
@@ -32,17 +34,55 @@ export function testConfig(env: Record<string, string> = {}): ServerConfig {
   });
 }
 
+/** The server's log as events: tests wait for what the server itself reports ("job started", "job ended", ...)
+ *  instead of guessing with timers. SERVER_TEST_LOG=1 also echoes the lines to stderr. */
+export class LogEvents {
+  readonly records: Json[] = [];
+  readonly lines: string[] = [];
+  private waiters: { match: (r: Json) => boolean; resolve: (r: Json) => void }[] = [];
+
+  readonly destination = new Writable({
+    write: (chunk: Buffer, _enc, done) => {
+      for (const line of chunk.toString('utf8').split('\n').filter((l) => l !== '')) this.add(line);
+      done();
+    },
+  });
+
+  private add(line: string): void {
+    if (process.env.SERVER_TEST_LOG) process.stderr.write(`${line}\n`);
+    this.lines.push(line);
+    const record = JSON.parse(line) as Json;
+    this.records.push(record);
+    this.waiters = this.waiters.filter((w) => !(w.match(record) && (w.resolve(record), true)));
+  }
+
+  /** The first record that matches, logged already or from now on. */
+  waitFor(match: (r: Json) => boolean): Promise<Json> {
+    const seen = this.records.find(match);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve) => this.waiters.push({ match, resolve }));
+  }
+
+  /** The "job ended" record of job `id`. */
+  jobEnded(id: number): Promise<Json> {
+    return this.waitFor((r) => r.msg === 'job ended' && r.job === id);
+  }
+}
+
 export interface TestServer {
   url: string;
   config: ServerConfig;
   fatalReports: number;
+  events: LogEvents;
   close(): Promise<void>;
 }
 
 export async function startServer(engine: ServerEngine, env: Record<string, string> = {}): Promise<TestServer> {
   const config = testConfig(env);
-  const server: TestServer = { url: '', config, fatalReports: 0, close: async () => undefined };
-  const app = buildApp({ engine, config, logger: createLogger(config.logLevel), onFatal: () => (server.fatalReports += 1) });
+  const events = new LogEvents();
+  const server: TestServer = { url: '', config, fatalReports: 0, events, close: async () => undefined };
+  const logger = createLogger({ service: 'model-server', level: config.logLevel, destination: events.destination });
+  const app = buildApp({ engine, config, logger, onFatal: () => (server.fatalReports += 1) });
   await app.listen({ host: config.host, port: 0 });
   server.url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   server.close = () => app.close();
@@ -110,6 +150,11 @@ export class LineStream {
     });
   }
 
+  /** The server's number of this job (the x-job-id header of a stream). */
+  get jobId(): number {
+    return Number(this.headers['x-job-id']);
+  }
+
   /** The next line, or undefined at the end of the stream. */
   async next(): Promise<Json> {
     const r = await this.iterator!.next();
@@ -161,6 +206,7 @@ export interface Recorded {
   path: string;
   query: URLSearchParams;
   body: Json;
+  headers: http.IncomingHttpHeaders;
   at: number;
   /** The status the stub answered with. */
   status?: number;
@@ -172,6 +218,7 @@ export type StubHandler = (req: Recorded) => { status?: number; body?: unknown }
 export class StubService {
   readonly requests: Recorded[] = [];
   url = '';
+  private waiters: { match: (r: Recorded) => boolean; resolve: (r: Recorded) => void }[] = [];
   private readonly server: http.Server;
 
   constructor(private handler: StubHandler) {
@@ -180,12 +227,13 @@ export class StubService {
       req.on('data', (c: Buffer) => (data += c.toString()));
       req.on('end', () => {
         const u = new URL(req.url ?? '/', 'http://x');
-        const rec: Recorded = { method: req.method ?? '', path: u.pathname, query: u.searchParams, body: data ? JSON.parse(data) : undefined, at: Date.now() };
+        const rec: Recorded = { method: req.method ?? '', path: u.pathname, query: u.searchParams, body: data ? JSON.parse(data) : undefined, headers: req.headers, at: Date.now() };
         this.requests.push(rec);
         Promise.resolve(this.handler(rec)).then((answer) => {
           rec.status = answer?.status ?? 200;
           res.writeHead(rec.status, { 'content-type': 'application/json' });
           res.end(answer?.body === undefined ? '' : JSON.stringify(answer.body));
+          this.waiters = this.waiters.filter((w) => !(w.match(rec) && (w.resolve(rec), true)));
         }, (err: Error) => {
           res.writeHead(500);
           res.end(err.message);
@@ -198,6 +246,13 @@ export class StubService {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
+  }
+
+  /** The first request that matches, recorded already or from now on (resolved once it has been answered). */
+  waitFor(match: (r: Recorded) => boolean): Promise<Recorded> {
+    const seen = this.requests.find((r) => r.status !== undefined && match(r));
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve) => this.waiters.push({ match, resolve }));
   }
 
   setHandler(handler: StubHandler): void {
@@ -238,6 +293,14 @@ export class WatchedEngine implements ServerEngine {
   loadFailure: Error | undefined;
   /** Makes load() take at least this long (a big model's build, in miniature). */
   loadDelayMs = 0;
+  /** load() calls so far. */
+  loads = 0;
+  /** Runs waiting at the gate (see hold()). */
+  held = 0;
+  /** 'held' when a run stops at the gate, 'load' when load() is called. */
+  readonly events = new EventEmitter();
+  private gate: Promise<void> | undefined;
+  private loadGate: Promise<void> | undefined;
   private readonly wrapped = new Map<EngineDevice, EngineDevice>();
 
   constructor(readonly engine: Engine) {}
@@ -254,7 +317,15 @@ export class WatchedEngine implements ServerEngine {
           this.runs += 1;
           this.runsByKey.set(publicKey, (this.runsByKey.get(publicKey) ?? 0) + 1);
           const failure = this.failWith?.(this.runs);
-          return failure ? Promise.reject(failure) : d.run(publicKey, nonces, opts);
+          if (failure) return Promise.reject(failure);
+          const gate = this.gate;
+          if (!gate) return d.run(publicKey, nonces, opts);
+          this.held += 1;
+          this.events.emit('held');
+          return gate.then(() => {
+            this.held -= 1;
+            return d.run(publicKey, nonces, opts);
+          });
         };
         w = Object.create(d, { run: { value: run }, memory: { value: () => d.memory() } }) as EngineDevice;
         this.wrapped.set(d, w);
@@ -263,8 +334,31 @@ export class WatchedEngine implements ServerEngine {
     });
   }
 
+  /** From now on every run waits (a batch that takes long) until the returned function is called. */
+  hold(): () => void {
+    let open!: () => void;
+    this.gate = new Promise((resolve) => (open = resolve));
+    return () => {
+      this.gate = undefined;
+      open();
+    };
+  }
+
+  /** From now on every load waits (a build that takes long) until the returned function is called. */
+  holdLoads(): () => void {
+    let open!: () => void;
+    this.loadGate = new Promise((resolve) => (open = resolve));
+    return () => {
+      this.loadGate = undefined;
+      open();
+    };
+  }
+
   async load(blockHash: string, params: ModelParams) {
+    this.loads += 1;
+    this.events.emit('load');
     await delay(this.loadDelayMs);
+    await this.loadGate;
     if (this.loadFailure) throw this.loadFailure;
     return this.engine.load(blockHash, params);
   }

@@ -2,7 +2,7 @@
 // results for every batch (a failing results endpoint: buffered, then flushed via results/batch), heartbeats,
 // switch_job (counters reset, range restarts), shutdown; then the failure paths.
 import t from 'tap';
-import { BLOCK_HASH, eventually, openEngine, startServer, startWatchedServer, stream, StubService, TINY, type Json, type Recorded } from './helpers.js';
+import { BLOCK_HASH, openEngine, startServer, startWatchedServer, stream, StubService, TINY, type Json, type Recorded } from './helpers.js';
 
 const PK1 = `02${'a1'.repeat(32)}`;
 const PK2 = `03${'b2'.repeat(32)}`;
@@ -26,7 +26,8 @@ t.test('/pooled', async (t) => {
 
   t.test('a whole session: register, config, ready, results with a failing endpoint, switch_job, shutdown', async (t) => {
     let polls = 0;
-    let failResultsUntil = Infinity;
+    // The results endpoint fails until a heartbeat has reported the results it buffered meanwhile.
+    let failResults = true;
     let switched = false;
     const orchestrator = await new StubService((req) => {
       if (req.path === '/api/workers/connect') return { body: { status: 'wait' } };
@@ -43,10 +44,8 @@ t.test('/pooled', async (t) => {
         return { body: pk2Done ? { type: 'shutdown' } : {} };
       }
       if (req.path.endsWith('/ready')) return { body: { public_key: PK1, ...RANGE } };
-      if (req.path.endsWith('/results')) {
-        if (failResultsUntil === Infinity) failResultsUntil = Date.now() + 300;
-        if (Date.now() < failResultsUntil) return { status: 503, body: { error: 'overloaded' } };
-      }
+      if (req.path.endsWith('/heartbeat') && req.body.pending_results > 0) failResults = false;
+      if (req.path.endsWith('/results') && failResults) return { status: 503, body: { error: 'overloaded' } };
       return { body: { status: 'ok' } };
     }).listen();
     t.teardown(() => orchestrator.close());
@@ -69,7 +68,10 @@ t.test('/pooled', async (t) => {
     t.ok(Number.isInteger(statuses[5].load_time));
     t.same(statuses[6], { status: 'ready', public_key: PK1.slice(0, 16) });
     t.same(statuses[8], { status: 'switched_public_key', public_key: PK2.slice(0, 16) });
-    t.same(statuses[9], { status: 'shutdown', total_batches_sent: results.length, session_duration: statuses[9].session_duration });
+    t.same(statuses[9], {
+      status: 'shutdown', total_batches_sent: results.length, session_duration: statuses[9].session_duration,
+      results_delivered: results.length, pending_results: 0, lost_results: 0,
+    });
 
     // The orchestrator's side of it.
     const connect = orchestrator.requests[0];
@@ -92,19 +94,22 @@ t.test('/pooled', async (t) => {
     const heartbeats = orchestrator.requests.filter((r) => r.path === `${mine}/heartbeat`);
     t.ok(heartbeats.some((r) => r.body.pending_results > 0), 'heartbeats report the buffered results');
     const shutdown = orchestrator.requests.find((r) => r.path === `${mine}/shutdown`);
-    t.match(shutdown?.body.stats, { total_batches_sent: results.length, pending_results: 0, lost_results: 0 });
+    t.match(shutdown?.body.stats, { total_batches_sent: results.length, results_delivered: results.length, pending_results: 0, lost_results: 0 });
     t.ok(orchestrator.requests.indexOf(shutdown!) > orchestrator.requests.indexOf(batches.at(-1)!), 'flushed before shutdown');
 
     // Results: fields of a /generate line without the aggregated ones, tagged with their key; counters per key.
     const problems: string[] = [];
     for (const r of results) {
       const keys = Object.keys(r).sort().join(',');
-      if (keys !== 'batch_computed,batch_number,batch_valid,block_hash,block_height,dist,elapsed_seconds,next_nonce,node_id,nonces,public_key,total_computed,total_valid,worker_id') problems.push(`fields ${keys}`);
+      if (keys !== 'batch_computed,batch_number,batch_valid,block_hash,block_height,dist,elapsed_seconds,next_nonce,node_id,nonces,public_key,result_id,total_computed,total_valid,worker_id') problems.push(`fields ${keys}`);
       if (r.block_hash !== BLOCK_HASH || r.block_height !== 77) problems.push('job echoed');
       if (r.nonces.length !== r.batch_valid || r.dist.some((d: number) => !(d < R_TARGET))) problems.push('valid nonces only');
       if (r.nonces.some((n: number) => n < 0 || n > 199)) problems.push('nonces in the range');
     }
     t.same(problems, []);
+    t.same(results.map((r) => r.result_id), results.map((_, i) => `${workerId}:${i + 1}`), 'each result has its own result_id');
+    const single = orchestrator.requests.filter((r) => r.path === `${mine}/results`);
+    t.ok(single.every((r) => r.headers['idempotency-key'] === r.body.result_id), 'and sends it as Idempotency-Key');
     const pk2 = results.filter((r) => r.public_key === PK2);
     const afterSwitch = results.slice(results.findIndex((r) => r.public_key === PK2));
     t.ok(afterSwitch.filter((r) => r.public_key === PK1).length <= engine.devices.length,
@@ -143,7 +148,7 @@ t.test('/pooled', async (t) => {
     const lines = await (await stream(`${server.url}/pooled`, { orchestrator_url: orchestrator.url })).rest();
     t.same(lines.map((l) => l.status), ['registering', 'registered', 'waiting_block_hash', 'shutdown']);
     t.equal(lines.at(-1).total_batches_sent, 0);
-    await eventually(() => orchestrator.requests.some((r) => r.path.endsWith('/shutdown')));
+    await orchestrator.waitFor((r) => r.path.endsWith('/shutdown'));
   });
 
   t.test('a client disconnect ends the session: results flushed, shutdown notified, devices free', async (t) => {
@@ -157,7 +162,7 @@ t.test('/pooled', async (t) => {
     const s = await stream(`${server.url}/pooled`, { orchestrator_url: orchestrator.url });
     await s.until((l) => 'nonces' in l);
     s.abort();
-    await eventually(() => orchestrator.requests.some((r) => r.path.endsWith('/shutdown')));
+    await orchestrator.waitFor((r) => r.path.endsWith('/shutdown'));
     const next = await stream(`${server.url}/generate`, {
       block_hash: BLOCK_HASH, block_height: 1, public_key: PK1, r_target: 10, batch_size: 1, start_nonce: 0, params: TINY,
     });
@@ -176,36 +181,44 @@ t.test('/pooled time limits and the result buffer bound', async (t) => {
     t.same(lines.slice(2, 4), [{ status: 'waiting_block_hash' }, { status: 'timeout', message: 'No block_hash received' }]);
   });
 
-  t.test('results past the buffer bound are counted as lost, in heartbeats and in the shutdown stats', async (t) => {
-    const orchestrator = await new StubService((req) => {
-      if (req.path.endsWith('/results') || req.path.endsWith('/results/batch')) return { status: 500 };
-      if (req.path.endsWith('/ready') || req.path.endsWith('/connect')) {
-        return { body: { block_hash: BLOCK_HASH, r_target: R_TARGET, params: TINY, public_key: PK1, nonce_range_start: 0, nonce_range_end: 1e6 } };
-      }
-      return { body: {} };
-    }).listen();
-    t.teardown(() => orchestrator.close());
-    const lines = await (await stream(`${server.url}/pooled`, { orchestrator_url: orchestrator.url })).rest();
-    const results = lines.filter((l) => 'nonces' in l);
-    t.ok(results.length > 3, 'more results than the buffer holds');
-    t.equal(lines.at(-1).status, 'shutdown', 'the session ends at POOLED_MAX_DURATION');
-    const stats = orchestrator.requests.find((r) => r.path.endsWith('/shutdown'))?.body.stats;
-    t.equal(stats.lost_results, results.length, 'none delivered: every result counted as lost, none silently');
-    t.equal(stats.pending_results, 0);
-    const heartbeats = orchestrator.requests.filter((r) => r.path.endsWith('/heartbeat'));
-    t.ok(heartbeats.some((r) => r.body.pending_results === 3), 'heartbeats show the full buffer');
-  });
-
   t.test('a model build past POOLED_MODEL_LOAD_TIMEOUT: a TimeoutError line, and the orchestrator is told', async (t) => {
-    watched.loadDelayMs = 400;
-    t.teardown(() => (watched.loadDelayMs = 0));
+    const release = watched.holdLoads();
+    t.teardown(release);
     const orchestrator = await new StubService(() => ({ body: { block_hash: BLOCK_HASH, r_target: R_TARGET, params: TINY } })).listen();
     t.teardown(() => orchestrator.close());
-    const lines = await (await stream(`${server.url}/pooled`, { orchestrator_url: orchestrator.url })).rest();
+    const s = await stream(`${server.url}/pooled`, { orchestrator_url: orchestrator.url });
+    await server.events.waitFor((r) => r.msg.startsWith('pooled: the model build ran past its limit'));
+    t.notOk(orchestrator.requests.some((r) => r.path.endsWith('/shutdown')), 'the devices are ours until the build ends');
+    release();
+    const lines = await s.rest();
     t.same(lines.slice(-2), [
       { status: 'loading_model' },
       { error: 'Model build did not finish within 0.1 s', error_type: 'TimeoutError', code: 'ERR_LOAD_TIMEOUT' },
     ]);
     t.ok(orchestrator.requests.some((r) => r.path.endsWith('/shutdown')), 'shutdown sent (after the build ended)');
   });
+});
+
+t.test('results past the buffer bound are counted as lost, in heartbeats and in the shutdown stats', async (t) => {
+  const { server } = await startWatchedServer(t, { POOLED_MAX_DURATION: '60', POOLED_RESULT_BUFFER: '3' });
+  let full = false;
+  const orchestrator: StubService = await new StubService((req) => {
+    if (req.path.endsWith('/results') || req.path.endsWith('/results/batch')) return { status: 500 };
+    if (req.path.endsWith('/ready') || req.path.endsWith('/connect')) {
+      return { body: { block_hash: BLOCK_HASH, r_target: R_TARGET, params: TINY, public_key: PK1, nonce_range_start: 0, nonce_range_end: 1e6 } };
+    }
+    // The session ends once a heartbeat has shown the full buffer.
+    if (req.path.endsWith('/heartbeat') && req.body.pending_results === 3) full = true;
+    return { body: full && req.path.endsWith('/config') ? { type: 'shutdown' } : {} };
+  }).listen();
+  t.teardown(() => orchestrator.close());
+  const lines = await (await stream(`${server.url}/pooled`, { orchestrator_url: orchestrator.url })).rest();
+  const results = lines.filter((l) => 'nonces' in l);
+  t.ok(results.length > 3, 'more results than the buffer holds');
+  t.equal(lines.at(-1).status, 'shutdown');
+  const stats = orchestrator.requests.find((r) => r.path.endsWith('/shutdown'))?.body.stats;
+  t.equal(stats.lost_results, results.length, 'none delivered: every result counted as lost, none silently');
+  t.equal(stats.results_delivered, 0);
+  t.equal(stats.pending_results, 0);
+  t.same(lines.at(-1), { status: 'shutdown', ...stats }, 'the last line says the same');
 });

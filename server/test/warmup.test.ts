@@ -1,7 +1,7 @@
 // POST /warmup against a stand-in controller (a real HTTP server on loopback): "not ready" a few times, a failure,
 // then the params; the generation lines; then POST /warmup/complete with the job's totals.
 import t from 'tap';
-import { eventually, generateBody, openEngine, startServer, StubService, stream } from './helpers.js';
+import { generateBody, openEngine, startServer, StubService, stream } from './helpers.js';
 
 t.test('/warmup', async (t) => {
   const engine = await openEngine();
@@ -44,7 +44,7 @@ t.test('/warmup', async (t) => {
     for (let i = 1; i < paramPolls.length; i++) {
       t.ok(paramPolls[i].at - paramPolls[i - 1].at >= 40, 'polls are WARMUP_POLL_INTERVAL (50 ms) apart');
     }
-    await eventually(() => controller.count('POST', '/cb/warmup/complete') === 1);
+    await controller.waitFor((r) => r.method === 'POST' && r.path === '/cb/warmup/complete');
     const complete = controller.requests.find((r) => r.path === '/cb/warmup/complete');
     const last = generated.at(-1);
     t.equal(complete?.body.job_id, 'job-7');

@@ -8,6 +8,7 @@ import { randomInt } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { request, type Dispatcher } from 'undici';
+import { Deadline } from '../../common/src/deadline.js';
 import type { Accounting, RequestRecord } from './accounting.js';
 import { DEFAULT_WORKLOAD } from './handlers.js';
 
@@ -130,18 +131,21 @@ export class SessionStore {
     const body: Record<string, unknown> =
       p === null || p === undefined ? {} : typeof p === 'object' && !Array.isArray(p) ? { ...p } : { payload: p };
     if (!('session_id' in body)) body.session_id = s.id;
+    const limit = new Deadline(this.o.closeTimeoutMs, { what: 'on_close call timeout' });
     try {
       const res = await request(`${this.o.modelServerUrl}${s.onCloseRoute}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
         dispatcher: this.o.dispatcher,
-        signal: AbortSignal.timeout(this.o.closeTimeoutMs),
+        signal: limit.signal,
       });
       await res.body.dump();
       if (res.statusCode >= 400) this.o.log.warn({ session_id: s.id, status: res.statusCode }, 'on_close call failed');
     } catch (err) {
       this.o.log.warn({ session_id: s.id, err: (err as Error).message }, 'on_close call failed');
+    } finally {
+      limit.dispose();
     }
   }
 }

@@ -4,6 +4,7 @@
 // answering during the load, and its memory must not grow from one round to the next.
 
 import t from 'tap';
+import { Deadline } from '../../common/src/deadline.js';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -50,16 +51,19 @@ interface Outcome {
 
 async function one(kind: Outcome['kind'], reqnum: number): Promise<Outcome> {
   const payload = kind === 'health' ? {} : generatePayload({ batch_size: 256 });
+  const limit = new Deadline(REQUEST_TIMEOUT_MS, { what: 'request timeout' });
   try {
     const res = await request(`${w.url}/${kind}`, {
       method: 'POST',
       body: JSON.stringify({ auth_data: auto.authData(reqnum), session_id: null, payload }),
       dispatcher: client,
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      signal: limit.signal,
     });
     return { kind, status: res.statusCode, text: await res.body.text() };
   } catch (err) {
     return { kind, status: `lost: ${(err as Error).message}`, text: '' };
+  } finally {
+    limit.dispose();
   }
 }
 

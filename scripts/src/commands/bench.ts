@@ -6,6 +6,7 @@ import { Engine, type EngineDevice, flopsPerNonce, loadNative, parseParamsArg, P
 import { parseBackend, parseFlags, parseNumber } from '../args.js';
 import { appendBenchmarkRow } from '../benchmarks-file.js';
 import { log, printJson, Progress } from '../output.js';
+import { withDeadline } from '../../../common/src/deadline.js';
 
 
 interface DeviceRun {
@@ -64,8 +65,8 @@ export async function benchCommand(argv: string[]): Promise<void> {
       const result: DeviceRun[] = devices.map(() => ({ nonces: 0, valid: 0, seconds: 0 }));
       let total = 0;
       let valid = 0;
-      await streamNonces(devices, {
-        publicKey, startNonce: nonce, batchSize: batchOf, signal: AbortSignal.timeout(seconds * 1000),
+      await withDeadline(seconds * 1000, { what: 'bench run' }, (limit) => streamNonces(devices, {
+        publicKey, startNonce: nonce, batchSize: batchOf, signal: limit.signal,
         onBatch: ({ worker, dist }) => {
           const run = result[worker];
           run.nonces += dist.length;
@@ -75,7 +76,7 @@ export async function benchCommand(argv: string[]): Promise<void> {
           progress.update(`run ${r + 1}/${runs}: ${(total / run.seconds).toFixed(2)} nonces/s, ${valid} valid, ` +
             `${run.seconds.toFixed(1)} s`);
         },
-      });
+      }));
       nonce += 1_000_000_000; // fresh nonces for the next run
       perRun.push(result);
     }

@@ -1,6 +1,7 @@
 // A /generate job (also the second half of /warmup): nonces start_nonce, start_nonce+1, ... interleaved across
 // the devices until the job stops, one line per batch with at least one valid nonce (model-server.md).
 import { streamNonces } from '../../../addon/lib/index.js';
+import { Deadline } from '../../../common/src/deadline.js';
 import type { ServerContext } from '../context.js';
 import { batchSize, selectValid } from './batches.js';
 
@@ -42,11 +43,13 @@ export interface GenerateLine {
 
 export interface LineSink {
   write(line: object): unknown;
-  drained(): Promise<void>;
+  /** Resolves once the reader has taken what was written, or `stop` aborts. */
+  drained(stop: AbortSignal): Promise<void>;
 }
 
-/** Computes for MAX_JOB_DURATION, or until `signal` aborts (disconnect, shutdown); `totals` counts every computed
- *  batch, streamed or not. Device failures reject (the caller turns them into an error line). */
+/** Computes for MAX_JOB_DURATION, or until `signal` aborts (disconnect, takeover, shutdown); `totals` counts every
+ *  computed batch, streamed or not. The limit holds while the reader is slow too: waiting for it ends at the limit,
+ *  and then only the batches in flight finish. Device failures reject (the caller turns them into an error line). */
 export class Generation {
   readonly totals: GenerationTotals = { batches: 0, computed: 0, valid: 0 };
 
@@ -56,15 +59,26 @@ export class Generation {
   ) {}
 
   async run(sink: LineSink, signal: AbortSignal): Promise<GenerationTotals> {
+    const { ctx } = this;
+    const started = Date.now();
+    const limit = new Deadline(ctx.config.maxJobDurationMs, { parents: [signal], what: 'job time limit' });
+    try {
+      await this.stream(sink, limit.signal, started);
+    } finally {
+      limit.dispose();
+    }
+    return this.totals;
+  }
+
+  private async stream(sink: LineSink, stop: AbortSignal, started: number): Promise<void> {
     const { job, ctx } = this;
     const devices = ctx.engine.devices;
     const perDevice = devices.map(() => ({ computed: 0, valid: 0 }));
-    const started = Date.now();
     await streamNonces(devices, {
       publicKey: job.public_key,
       startNonce: job.start_nonce,
       batchSize: (device) => batchSize(device, ctx.config.maxBatchSize),
-      signal: AbortSignal.any([signal, AbortSignal.timeout(ctx.config.maxJobDurationMs)]),
+      signal: stop,
       onBatch: async ({ worker, device, nonces, dist, nextNonce, seconds }) => {
         const valid = selectValid(nonces, dist, job.r_target);
         const mine = perDevice[worker];
@@ -96,9 +110,8 @@ export class Generation {
           n_workers: devices.length,
         };
         sink.write(line);
-        await sink.drained();
+        await sink.drained(stop);
       },
     });
-    return this.totals;
   }
 }

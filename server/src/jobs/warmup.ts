@@ -2,11 +2,11 @@
 // completion to the controller (model-server.md "POST /warmup"). Lines go out as they happen.
 import { unwrap, validators } from '../body.js';
 import type { ServerContext } from '../context.js';
+import { Deadline, sleep } from '../../../common/src/deadline.js';
 import type { NdjsonStream } from '../http/ndjson.js';
-import { sleep } from '../sleep.js';
 import { Generation } from './generation.js';
 import type { Lease } from './slot.js';
-import { loadModel, toModelParams } from './stream-job.js';
+import { loadModel, toModelParams, type JobSummary } from './stream-job.js';
 
 export interface WarmupRequest {
   callbackUrl: string;
@@ -35,45 +35,64 @@ async function pollParams(ctx: ServerContext, req: WarmupRequest, signal: AbortS
 
 export async function runWarmup(
   ctx: ServerContext, stream: NdjsonStream, signal: AbortSignal, lease: Lease, req: WarmupRequest,
-): Promise<void> {
-  const { warmupMaxDurationMs, warmupPollIntervalMs } = ctx.config;
+): Promise<JobSummary> {
+  const { warmupMaxDurationMs } = ctx.config;
   const started = Date.now();
   const elapsed = () => Math.floor((Date.now() - started) / 1000);
   stream.write({ status: 'warmup_ready', job_id: req.jobId });
-  for (let pollCount = 1; !signal.aborted; pollCount++) {
-    if (Date.now() - started >= warmupMaxDurationMs) {
-      ctx.log.info({ jobId: req.jobId, elapsed: elapsed() }, 'warmup: no params before the time limit');
-      stream.write({ status: 'warmup_timeout', elapsed: elapsed() });
-      return;
-    }
-    const answer = await pollParams(ctx, req, signal);
-    if (signal.aborted) return;
-    if (answer.params !== undefined) {
-      stream.write({ status: 'warmup_params_received', elapsed: elapsed() });
-      const job = validators.generate.validate(unwrap(answer.params));
-      await loadModel(ctx, job.block_hash, toModelParams(job.params));
-      const generation = new Generation(ctx, job);
-      try {
-        await generation.run(stream, signal);
-      } finally {
-        await notifyComplete(ctx, req, generation, lease.signal);
-      }
-      return;
-    }
-    const waiting = { status: 'warmup_waiting', poll_count: pollCount, elapsed: elapsed() };
-    stream.write(answer.error === undefined ? waiting : { ...waiting, last_error: answer.error });
-    await sleep(Math.min(warmupPollIntervalMs, Math.max(0, started + warmupMaxDurationMs - Date.now())), signal);
+  const waiting = new Deadline(warmupMaxDurationMs, { parents: [signal], what: 'warmup wait' });
+  let params: object | undefined;
+  try {
+    params = await waitForParams(ctx, stream, req, waiting, elapsed);
+  } finally {
+    waiting.dispose();
   }
+  if (params === undefined) {
+    if (waiting.expired) {
+      ctx.log.info({ job: lease.id, elapsed: elapsed() }, 'warmup: no params before the time limit');
+      stream.write({ status: 'warmup_timeout', elapsed: elapsed() });
+    }
+    return undefined;
+  }
+  stream.write({ status: 'warmup_params_received', elapsed: elapsed() });
+  const job = validators.generate.validate(unwrap(params));
+  await loadModel(ctx, job.block_hash, toModelParams(job.params));
+  const generation = new Generation(ctx, job);
+  try {
+    await generation.run(stream, signal);
+  } finally {
+    await notifyComplete(ctx, req, generation, lease);
+  }
+  return { ...generation.totals };
 }
 
-/** POST {callback}/warmup/complete with the job's totals (retried, unless the server is shutting down). */
-async function notifyComplete(ctx: ServerContext, req: WarmupRequest, generation: Generation, shutdown: AbortSignal) {
+/** Polls the controller every WARMUP_POLL_INTERVAL until it has the params; undefined when `deadline` ends first. */
+async function waitForParams(
+  ctx: ServerContext, stream: NdjsonStream, req: WarmupRequest, deadline: Deadline, elapsed: () => number,
+): Promise<object | undefined> {
+  for (let pollCount = 1; !deadline.signal.aborted; pollCount++) {
+    const answer = await pollParams(ctx, req, deadline.signal);
+    if (deadline.signal.aborted) return undefined;
+    if (answer.params !== undefined) return answer.params;
+    const waiting = { status: 'warmup_waiting', poll_count: pollCount, elapsed: elapsed() };
+    stream.write(answer.error === undefined ? waiting : { ...waiting, last_error: answer.error });
+    await sleep(Math.min(ctx.config.warmupPollIntervalMs, deadline.remaining()), deadline.signal);
+  }
+  return undefined;
+}
+
+/** POST {callback}/warmup/complete with the job's totals, retried within the job's cleanup bound (a takeover or a
+ *  shutdown cuts it short). */
+async function notifyComplete(ctx: ServerContext, req: WarmupRequest, generation: Generation, lease: Lease) {
   const { batches, computed, valid } = generation.totals;
   const body = { job_id: req.jobId, total_batches: batches, total_computed: computed, total_valid: valid };
+  const cleanup = lease.cleanup();
   try {
-    await ctx.http.retry(() => ctx.http.json('POST', `${req.callbackUrl}/warmup/complete`, body), shutdown);
-    ctx.log.info(body, 'warmup: completion reported');
+    await ctx.http.retry(() => ctx.http.json('POST', `${req.callbackUrl}/warmup/complete`, body, cleanup.signal), cleanup.signal);
+    ctx.log.info({ job: lease.id, ...body }, 'warmup: completion reported');
   } catch (err) {
-    ctx.log.warn({ err, ...body }, 'warmup: could not report completion');
+    ctx.log.warn({ job: lease.id, err, ...body }, 'warmup: could not report completion');
+  } finally {
+    cleanup.dispose();
   }
 }

@@ -36,14 +36,16 @@ export class OrchestratorClient {
     return this.http.retry(() => this.http.json('POST', this.worker('ready'), { gpu_count: gpuCount }, signal), signal);
   }
 
-  /** POST /api/workers/{id}/results (no retry). */
-  async sendResult(result: object): Promise<void> {
-    await this.http.json('POST', this.worker('results'), result);
+  /** POST /api/workers/{id}/results (no retry); any 2xx answer means the orchestrator took it. The result's
+   *  `result_id` also goes as the Idempotency-Key header. */
+  async sendResult(result: { result_id?: string }, signal: AbortSignal): Promise<void> {
+    const headers = result.result_id === undefined ? undefined : { 'idempotency-key': result.result_id };
+    await this.http.post(this.worker('results'), result, { signal, headers });
   }
 
-  /** POST /api/workers/{id}/results/batch (no retry). */
-  async sendResults(results: object[]): Promise<void> {
-    await this.http.json('POST', this.worker('results/batch'), { results });
+  /** POST /api/workers/{id}/results/batch (no retry); any 2xx answer means the orchestrator took them. */
+  async sendResults(results: object[], signal: AbortSignal): Promise<void> {
+    await this.http.post(this.worker('results/batch'), { results }, { signal });
   }
 
   /** POST /api/workers/{id}/heartbeat (no retry). */
@@ -51,8 +53,10 @@ export class OrchestratorClient {
     await this.http.json('POST', this.worker('heartbeat'), { pending_results: pendingResults, lost_results: lostResults });
   }
 
-  /** POST /api/workers/{id}/shutdown (retry, unless `stop` says the server itself is going down). */
-  async shutdown(stats: object, stop?: AbortSignal): Promise<void> {
-    await this.http.retry(() => this.http.json('POST', this.worker('shutdown'), { stats }), stop);
+  /** POST /api/workers/{id}/shutdown: retried (when `retry`) until `signal` (the session's cleanup deadline)
+   *  aborts. */
+  async shutdown(stats: object, signal: AbortSignal, retry: boolean): Promise<void> {
+    const send = () => this.http.post(this.worker('shutdown'), { stats }, { signal });
+    await (retry ? this.http.retry(send, signal) : send());
   }
 }

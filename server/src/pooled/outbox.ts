@@ -1,13 +1,16 @@
 // Results on their way to the orchestrator, one request at a time. Normally each goes out at once (POST results,
 // no retry). Results that pile up, because a send failed (they stay buffered; a retry follows after
-// HTTP_RETRY_BASE) or while a send was in flight, go out together in one POST results/batch. The buffer is
-// bounded; past the bound the oldest results are dropped, and that is logged as an error with the number lost
-// (they were also streamed to the /pooled client, line by line).
-import type { Logger } from '../log.js';
+// HTTP_RETRY_BASE) or while a send was in flight, go out together in one POST results/batch.
+//
+// Every result is counted exactly once as delivered (a 2xx answer, whatever its body), pending, or lost (past the
+// buffer bound, or still pending when the session's cleanup ran out of time). A send that failed without a clear
+// answer (a timeout) may still have been recorded by the orchestrator; its results are sent again with the same
+// `result_id`, so an orchestrator can tell a repeat from a new result.
+import type { Logger } from '../../../common/src/log.js';
 
 export interface ResultSender {
-  sendResult(result: object): Promise<void>;
-  sendResults(results: object[]): Promise<void>;
+  sendResult(result: object, signal: AbortSignal): Promise<void>;
+  sendResults(results: object[], signal: AbortSignal): Promise<void>;
 }
 
 export interface OutboxOptions {
@@ -21,8 +24,11 @@ export interface OutboxOptions {
 export class ResultOutbox {
   private queue: object[] = [];
   private inFlight = 0;
+  /** Aborts the send in flight (a flush whose time ran out). */
+  private sending: AbortController | undefined;
   /** The last send failed. */
   private failing = false;
+  private closed = false;
   private pumping: Promise<void> | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   delivered = 0;
@@ -44,37 +50,46 @@ export class ResultOutbox {
     this.kick();
   }
 
-  /** Sends whatever is pending now, without waiting for the retry delay; true when nothing is left. */
-  async flush(): Promise<boolean> {
-    await this.pumping;
-    if (this.queue.length > 0) {
-      clearTimeout(this.retryTimer);
-      this.retryTimer = undefined;
-      this.kick();
+  /** Sends whatever is pending now, without waiting for the retry delay; true when nothing is left. `signal`
+   *  ends the wait, and the send in flight with it (its results stay pending). */
+  async flush(signal: AbortSignal): Promise<boolean> {
+    const cut = (): void => this.sending?.abort(signal.reason);
+    if (signal.aborted) cut();
+    else signal.addEventListener('abort', cut, { once: true });
+    try {
       await this.pumping;
+      if (this.queue.length > 0 && !signal.aborted) {
+        this.clearRetry();
+        this.kick();
+        await this.pumping;
+      }
+      return this.pending === 0;
+    } finally {
+      signal.removeEventListener('abort', cut);
     }
-    return this.pending === 0;
   }
 
-  /** Gives up on what is still pending (the session is over): counted and logged as lost. */
-  abandon(): void {
-    clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-    if (this.queue.length > 0) this.drop(this.queue.length, 'the orchestrator did not take them before the session ended');
+  /** The session is over: what is still pending is counted and logged as lost, and nothing more is sent. */
+  close(why: string): void {
+    this.closed = true;
+    this.clearRetry();
+    if (this.queue.length > 0) this.drop(this.queue.length, why);
   }
 
   private kick(): void {
-    if (this.pumping || this.retryTimer) return;
+    if (this.pumping || this.retryTimer || this.closed) return;
     this.pumping = this.pump().finally(() => (this.pumping = undefined));
   }
 
   private async pump(): Promise<void> {
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 && !this.closed) {
       const items = this.queue.splice(0, this.queue.length);
       this.inFlight = items.length;
+      const sending = new AbortController();
+      this.sending = sending;
       try {
-        if (items.length === 1) await this.sender.sendResult(items[0]);
-        else await this.sender.sendResults(items);
+        if (items.length === 1) await this.sender.sendResult(items[0], sending.signal);
+        else await this.sender.sendResults(items, sending.signal);
         this.delivered += items.length;
         if (this.failing) this.opts.log.info({ results: items.length }, 'pooled: buffered results delivered');
         this.failing = false;
@@ -82,18 +97,26 @@ export class ResultOutbox {
         this.queue.unshift(...items);
         this.failing = true;
         this.opts.log.warn({ err, pending: this.queue.length }, 'pooled: results buffered, the orchestrator did not take them');
-        this.retryTimer = setTimeout(() => {
-          this.retryTimer = undefined;
-          this.kick();
-        }, this.opts.retryDelayMs);
-        this.retryTimer.unref();
+        if (!sending.signal.aborted) {
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = undefined;
+            this.kick();
+          }, this.opts.retryDelayMs);
+          this.retryTimer.unref();
+        }
         return;
       } finally {
+        this.sending = undefined;
         this.inFlight = 0;
         this.enforceBound();
         this.opts.onChange?.(this.pending, 0);
       }
     }
+  }
+
+  private clearRetry(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
   }
 
   private enforceBound(): void {

@@ -1,19 +1,25 @@
 // A /pooled session: register with the orchestrator, wait for a block hash, build the model, report ready, then
 // compute the assigned public key and nonce range on every device, sending a result for every batch, until the
-// orchestrator says shutdown, the session time limit, a client disconnect or the server's own shutdown.
+// orchestrator says shutdown, the session time limit, a client disconnect, a newer job taking over or the server's
+// own shutdown. Then the results are flushed and the orchestrator told, within the cleanup bound of the lease.
 // Stream lines and timeouts: model-server.md "POST /pooled".
 import { streamNonces, type ModelParams, type StreamBatch } from '../../../addon/lib/index.js';
+import { anySignal, Deadline, sleep, untilAborted } from '../../../common/src/deadline.js';
 import type { ServerContext } from '../context.js';
 import { deviceLabel } from '../engine.js';
 import { ModelLoadTimeout, OrchestratorUnreachable } from '../errors.js';
 import type { NdjsonStream } from '../http/ndjson.js';
 import { batchSize, selectValid } from '../jobs/batches.js';
-import { loadModel, toModelParams } from '../jobs/stream-job.js';
-import { sleep } from '../sleep.js';
+import { stopReason, type Lease } from '../jobs/slot.js';
+import { loadModel, toModelParams, type JobSummary } from '../jobs/stream-job.js';
 import { readMessage, type OrchestratorMessage, type PooledConfig } from './messages.js';
 import { OrchestratorClient } from './orchestrator.js';
 import { ResultOutbox } from './outbox.js';
 import { Epochs, type Epoch } from './work.js';
+
+/** After the cleanup's time ran out, the shutdown notice still gets one try this short (a shutdown's last
+ *  seconds are reserved for it and for closing the stream). */
+const LAST_NOTICE_MS = 1000;
 
 export class PooledSession {
   private readonly client: OrchestratorClient;
@@ -29,6 +35,7 @@ export class PooledSession {
   constructor(
     private readonly ctx: ServerContext,
     private readonly stream: NdjsonStream,
+    private readonly lease: Lease,
     orchestratorUrl: string,
   ) {
     this.client = new OrchestratorClient(ctx.http, orchestratorUrl);
@@ -44,8 +51,8 @@ export class PooledSession {
     });
   }
 
-  /** `signal`: client disconnect or server shutdown. Failures after registration still flush and notify. */
-  async run(signal: AbortSignal): Promise<void> {
+  /** `signal`: client disconnect, takeover or server shutdown. Failures after registration still flush and notify. */
+  async run(signal: AbortSignal): Promise<JobSummary> {
     const { stream, client } = this;
     const devices = this.ctx.engine.devices;
     stream.write({ status: 'registering', worker_id: client.workerId, gpu_count: devices.length });
@@ -53,7 +60,7 @@ export class PooledSession {
     try {
       this.apply(readMessage(await client.connect(gpuInfo, signal)));
     } catch (err) {
-      if (signal.aborted) return;
+      if (signal.aborted) return undefined;
       this.log.warn({ err }, 'pooled: registration failed');
       throw new OrchestratorUnreachable('Failed to register with orchestrator');
     }
@@ -67,8 +74,9 @@ export class PooledSession {
     }
     clearInterval(heartbeat);
     await this.loading?.catch(() => undefined); // the devices are ours until a build in progress ends
-    await this.close(failure === undefined);
+    const stats = await this.close(failure === undefined && stopReason(this.lease.stop) !== 'superseded');
     if (failure) throw failure.err;
+    return stats;
   }
 
   private async serve(signal: AbortSignal): Promise<void> {
@@ -113,18 +121,21 @@ export class PooledSession {
     return true;
   }
 
+  /** Builds the model within POOLED_MODEL_LOAD_TIMEOUT. A build cannot be cut short: past the limit the session
+   *  fails, and keeps the devices until the build has ended. */
   private async load(blockHash: string, params: ModelParams): Promise<number> {
     const loading = loadModel(this.ctx, blockHash, params);
     this.loading = loading;
-    let timer: NodeJS.Timeout | undefined;
     const limitMs = this.ctx.config.pooledModelLoadTimeoutMs;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ModelLoadTimeout(limitMs / 1000)), limitMs);
-    });
+    const limit = new Deadline(limitMs, { what: 'model build limit' });
     try {
-      return await Promise.race([loading, timeout]);
+      return await untilAborted(loading, limit.signal);
+    } catch (err) {
+      if (!limit.expired) throw err;
+      this.log.warn({ limitMs }, 'pooled: the model build ran past its limit; the session ends when it is over');
+      throw new ModelLoadTimeout(limitMs / 1000);
     } finally {
-      clearTimeout(timer);
+      limit.dispose();
     }
   }
 
@@ -134,29 +145,34 @@ export class PooledSession {
     this.epochs = new Epochs(devices.length);
     this.computeStarted = Date.now();
     this.restart(false);
-    const stop = new AbortController();
-    const limit = setTimeout(() => stop.abort(new Error('session time limit')), ctx.config.pooledMaxDurationMs);
-    const running = AbortSignal.any([signal, stop.signal]);
-    const polling = this.pollCommands(running, () => stop.abort(new Error('shutdown command')));
+    const command = new AbortController();
+    const session = new Deadline(ctx.config.pooledMaxDurationMs, { parents: [signal, command.signal], what: 'session time limit' });
+    const running = session.signal;
+    const polling = this.pollCommands(running, () => command.abort(new Error('shutdown command')));
     try {
       for (let epoch = await this.epochs.next(running); epoch; epoch = await this.epochs.next(running)) {
         const current = epoch;
-        await streamNonces(devices, {
-          publicKey: current.publicKey,
-          startNonce: current.first,
-          endNonce: current.last,
-          batchSize: (device) => batchSize(device, ctx.config.maxBatchSize),
-          signal: AbortSignal.any([running, current.replaced.signal]),
-          onBatch: (batch) => this.onBatch(current, batch),
-        });
+        const stop = anySignal(running, current.replaced.signal);
+        try {
+          await streamNonces(devices, {
+            publicKey: current.publicKey,
+            startNonce: current.first,
+            endNonce: current.last,
+            batchSize: (device) => batchSize(device, ctx.config.maxBatchSize),
+            signal: stop.signal,
+            onBatch: (batch) => this.onBatch(current, batch, stop.signal),
+          });
+        } finally {
+          stop.dispose();
+        }
         if (!running.aborted && !current.replaced.signal.aborted) {
           current.done = true;
           this.log.info({ publicKey: current.publicKey.slice(0, 16) }, 'pooled: range done, waiting for a new key or range');
         }
       }
     } finally {
-      stop.abort();
-      clearTimeout(limit);
+      command.abort();
+      session.dispose();
       await polling;
     }
   }
@@ -171,7 +187,7 @@ export class PooledSession {
         return;
       }
       if (message.type === 'switch_job' && message.config.public_key !== undefined) {
-        await this.outbox.flush();
+        await this.outbox.flush(signal);
         this.apply(message);
         if (this.restart(true)) this.stream.write({ status: 'switched_public_key', public_key: message.config.public_key.slice(0, 16) });
       } else {
@@ -218,7 +234,7 @@ export class PooledSession {
     return true;
   }
 
-  private async onBatch(epoch: Epoch, { worker, device, nonces, dist, nextNonce, seconds }: StreamBatch): Promise<void> {
+  private async onBatch(epoch: Epoch, { worker, device, nonces, dist, nextNonce, seconds }: StreamBatch, stop: AbortSignal): Promise<void> {
     const valid = selectValid(nonces, dist, this.config.r_target ?? 0);
     const counters = epoch.counters[worker];
     counters.batches += 1;
@@ -226,6 +242,8 @@ export class PooledSession {
     counters.valid += valid.nonces.length;
     this.ctx.metrics.batch(device, nonces.length, valid.nonces.length, seconds);
     const result = {
+      // An orchestrator that receives a result twice (a timed-out send that did arrive, then sent again) can tell.
+      result_id: `${this.client.workerId}:${this.resultsSent + 1}`,
       worker_id: worker,
       public_key: epoch.publicKey,
       block_hash: this.config.block_hash,
@@ -245,7 +263,7 @@ export class PooledSession {
     this.resultsSent += 1;
     this.stream.write(result);
     this.log.debug({ device: deviceLabel(device), valid: valid.nonces.length }, 'pooled: batch');
-    await this.stream.drained();
+    await this.stream.drained(stop);
   }
 
   private heartbeat(): void {
@@ -254,26 +272,40 @@ export class PooledSession {
     this.client.heartbeat(pending, lost).catch((err: unknown) => this.log.debug({ err }, 'pooled: heartbeat failed'));
   }
 
-  /** Flushes the results (with the retry schedule), then tells the orchestrator the session is over. */
-  private async close(announce: boolean): Promise<void> {
-    const flushed = await this.ctx.http
-      .retry(async () => {
-        if (!(await this.outbox.flush())) throw new Error('results pending');
-      })
-      .then(() => true, () => false);
-    if (!flushed) this.outbox.abandon();
-    const session_duration = Math.floor((Date.now() - (this.computeStarted ?? this.started)) / 1000);
-    const stats = {
-      total_batches_sent: this.resultsSent, session_duration,
-      results_delivered: this.outbox.delivered, pending_results: this.outbox.pending, lost_results: this.outbox.lost,
-    };
+  /**
+   * Flushes the results (the retry schedule), then tells the orchestrator the session is over, all within the
+   * lease's cleanup bound (a takeover or a shutdown cuts it short). What could not be delivered by then is counted
+   * lost, logged, and reported in the stats of the shutdown call and of the last line.
+   */
+  private async close(announce: boolean): Promise<Record<string, number>> {
+    const cleanup = this.lease.cleanup();
+    let notice: Deadline | undefined;
     try {
-      // An orchestrator that would not take the results gets one try, not the whole retry schedule.
-      await this.client.shutdown(stats, flushed ? undefined : AbortSignal.abort());
-    } catch (err) {
-      this.log.warn({ err }, 'pooled: shutdown notification failed');
+      const flushed = await this.ctx.http
+        .retry(async () => {
+          if (!(await this.outbox.flush(cleanup.signal))) throw new Error('results pending');
+        }, cleanup.signal)
+        .then(() => true, () => false);
+      this.outbox.close(cleanup.signal.aborted ? 'the session cleanup ran out of time' : 'the orchestrator did not take them');
+      const session_duration = Math.floor((Date.now() - (this.computeStarted ?? this.started)) / 1000);
+      const stats = {
+        total_batches_sent: this.resultsSent, session_duration,
+        results_delivered: this.outbox.delivered, pending_results: this.outbox.pending, lost_results: this.outbox.lost,
+      };
+      // An orchestrator that would not take the results gets one try, not the whole retry schedule; one whose
+      // time ran out gets one short try.
+      notice = cleanup.signal.aborted ? new Deadline(Math.min(this.ctx.config.httpTimeoutMs, LAST_NOTICE_MS)) : undefined;
+      try {
+        await this.client.shutdown(stats, (notice ?? cleanup).signal, flushed && notice === undefined);
+      } catch (err) {
+        this.log.warn({ err }, 'pooled: shutdown notification failed');
+      }
+      this.log.info(stats, 'pooled: session ended');
+      if (announce) this.stream.write({ status: 'shutdown', ...stats });
+      return stats;
+    } finally {
+      cleanup.dispose();
+      notice?.dispose();
     }
-    this.log.info(stats, 'pooled: session ended');
-    if (announce) this.stream.write({ status: 'shutdown', total_batches_sent: this.resultsSent, session_duration });
   }
 }

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { parseBody, validators } from '../body.js';
 import type { ServerContext } from '../context.js';
 import { isFatalDeviceError, InvalidParams } from '../errors.js';
+import { clientGone } from '../http/ndjson.js';
 import { Generation } from '../jobs/generation.js';
 import { acquireDevices, isParamsFailure, loadModel, streamJob, toModelParams } from '../jobs/stream-job.js';
 
@@ -12,7 +13,8 @@ export function generateRoute(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/generate', async (request, reply) => {
     const body = validators.generate.validate(parseBody(request.body));
     const params = toModelParams(body.params);
-    const lease = acquireDevices(ctx, 'generate', ctx.config.maxJobDurationMs);
+    const gone = clientGone(reply.raw);
+    const lease = await acquireDevices(ctx, 'generate', ctx.config.maxJobDurationMs, gone);
     let loadFailure: unknown;
     try {
       await loadModel(ctx, body.block_hash, params);
@@ -23,10 +25,10 @@ export function generateRoute(app: FastifyInstance, ctx: ServerContext): void {
       }
       loadFailure = err;
     }
-    request.log.info({ blockHeight: body.block_height, publicKey: body.public_key.slice(0, 16) }, 'generate');
-    await streamJob(ctx, reply, lease, async (stream, signal) => {
+    request.log.info({ job: lease.id, blockHeight: body.block_height, publicKey: body.public_key.slice(0, 16) }, 'generate');
+    await streamJob(ctx, reply, lease, gone, async (stream, signal) => {
       if (loadFailure) throw loadFailure;
-      await new Generation(ctx, body).run(stream, signal);
+      return { ...(await new Generation(ctx, body).run(stream, signal)) };
     });
   });
 }

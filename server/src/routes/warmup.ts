@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { parseBody, requireUrl, validators } from '../body.js';
 import type { ServerContext } from '../context.js';
+import { clientGone } from '../http/ndjson.js';
 import { acquireDevices, streamJob } from '../jobs/stream-job.js';
 import { runWarmup } from '../jobs/warmup.js';
 
@@ -12,8 +13,9 @@ export function warmupRoute(app: FastifyInstance, ctx: ServerContext): void {
     const body = validators.warmup.validate(raw);
     const jobId = body.job_id ?? 'unknown';
     const { warmupMaxDurationMs, maxJobDurationMs } = ctx.config;
-    const lease = acquireDevices(ctx, 'warmup', warmupMaxDurationMs + maxJobDurationMs);
-    request.log.info({ jobId, callbackUrl }, 'warmup');
-    await streamJob(ctx, reply, lease, (stream, signal) => runWarmup(ctx, stream, signal, lease, { callbackUrl, jobId }));
+    const gone = clientGone(reply.raw);
+    const lease = await acquireDevices(ctx, 'warmup', warmupMaxDurationMs + maxJobDurationMs, gone);
+    request.log.info({ job: lease.id, jobId, callbackUrl }, 'warmup');
+    await streamJob(ctx, reply, lease, gone, (stream, signal) => runWarmup(ctx, stream, signal, lease, { callbackUrl, jobId }));
   });
 }
