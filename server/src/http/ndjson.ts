@@ -17,6 +17,9 @@ export function clientGone(res: ServerResponse): AbortSignal {
 }
 
 export class NdjsonStream {
+  /** How often the job had to wait for the client to take its lines (a slow or stalled reader). */
+  readerWaits = 0;
+
   private constructor(
     private readonly res: ServerResponse,
     /** Aborted when the client disconnects before the stream ended. */
@@ -42,6 +45,7 @@ export class NdjsonStream {
   /** Resolves once the client has taken what was written, is gone, or `stop` aborts (the job's limit or stop). */
   drained(stop: AbortSignal): Promise<void> {
     if (!this.res.writableNeedDrain || this.res.destroyed || stop.aborted) return Promise.resolve();
+    this.readerWaits += 1;
     return new Promise((resolve) => {
       const done = () => {
         this.res.off('drain', done);

@@ -52,6 +52,8 @@ export interface LineSink {
  *  and then only the batches in flight finish. Device failures reject (the caller turns them into an error line). */
 export class Generation {
   readonly totals: GenerationTotals = { batches: 0, computed: 0, valid: 0 };
+  /** The longest batch so far: how far past its limit a job may run (the batches in flight finish). */
+  longestBatchSeconds = 0;
 
   constructor(
     private readonly ctx: ServerContext,
@@ -68,6 +70,11 @@ export class Generation {
       limit.dispose();
     }
     return this.totals;
+  }
+
+  /** The totals and the longest batch, for the job's end in the log. */
+  summary(): Record<string, number> {
+    return { ...this.totals, longestBatchSeconds: this.longestBatchSeconds };
   }
 
   private async stream(sink: LineSink, stop: AbortSignal, started: number): Promise<void> {
@@ -87,6 +94,7 @@ export class Generation {
         this.totals.batches += 1;
         this.totals.computed += nonces.length;
         this.totals.valid += valid.nonces.length;
+        this.longestBatchSeconds = Math.max(this.longestBatchSeconds, seconds);
         ctx.metrics.batch(device, nonces.length, valid.nonces.length, seconds);
         if (valid.nonces.length === 0) return;
         const line: GenerateLine = {

@@ -94,6 +94,7 @@ export async function streamJob(
   const outcome = failed ? 'failed' : stopReason(lease.stop) ?? (gone.aborted ? 'cancelled' : 'completed');
   ctx.metrics.jobEnded(lease.kind, outcome);
   const seconds = (performance.now() - started) / 1000;
-  ctx.log.info({ job: lease.id, kind: lease.kind, outcome, seconds, disconnected: gone.aborted, ...summary }, 'job ended');
+  ctx.log.info({ job: lease.id, kind: lease.kind, outcome, seconds, disconnected: gone.aborted,
+    readerWaits: stream.readerWaits, ...summary }, 'job ended');
   if (fatal) ctx.health.fatalReported();
 }

@@ -63,7 +63,7 @@ export async function runWarmup(
   } finally {
     await notifyComplete(ctx, req, generation, lease);
   }
-  return { ...generation.totals };
+  return generation.summary();
 }
 
 /** Polls the controller every WARMUP_POLL_INTERVAL until it has the params; undefined when `deadline` ends first. */

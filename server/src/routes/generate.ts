@@ -28,7 +28,9 @@ export function generateRoute(app: FastifyInstance, ctx: ServerContext): void {
     request.log.info({ job: lease.id, blockHeight: body.block_height, publicKey: body.public_key.slice(0, 16) }, 'generate');
     await streamJob(ctx, reply, lease, gone, async (stream, signal) => {
       if (loadFailure) throw loadFailure;
-      return { ...(await new Generation(ctx, body).run(stream, signal)) };
+      const generation = new Generation(ctx, body);
+      await generation.run(stream, signal);
+      return generation.summary();
     });
   });
 }
