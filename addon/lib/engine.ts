@@ -5,7 +5,7 @@ import os from 'node:os';
 import type { NativeBinding, NativeDevice, NativeModel } from './binding.js';
 import { EngineError, ErrorCodes, toEngineError } from './errors.js';
 import { loadNative } from './native.js';
-import { hostModelBytes } from './params.js';
+import { hostModelBytes } from './memory.js';
 import type { Backend, BatchResult, DeviceInfo, ModelParams, NonceDetails, WeightDigest } from './types.js';
 
 export interface EngineOptions {
