@@ -4,7 +4,7 @@
 // does, reads VmHWM, builds the model (engine.load), runs the first batch of the server's size, and reads VmHWM
 // again: the difference is the peak the job added. One JSON line per shape on stdout, a table on stderr.
 //
-//   npm run measure:memory -- [--shapes tiny,mid,v1] [--threads N] [--max-batch 256]
+//   npm run measure:memory -- [--shapes tiny,mid,v1] [--threads N] [--max-batch 256] [--switches N]
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,6 +22,8 @@ Peak host memory (VmHWM) a CPU model build and its first batch add, against the 
                       v1    PARAMS_V1 (2.97 B parameters)
   --threads N       CPU compute threads (default 0: every core, the model server's ENGINE_THREADS default)
   --max-batch N     the server's MAX_BATCH_SIZE (default 256): the first batch is min(preferred batch, N)
+  --switches N      then load N more models of the same shape (other block hashes) in the same process, one batch
+                    each, and report VmRSS after each: whether the engine releases the models it replaced (default 0)
   --help            this text
 `;
 
@@ -35,6 +37,7 @@ interface ChildRequest {
   shape: string;
   threads: number;
   maxBatch: number;
+  switches: number;
 }
 
 interface Measurement {
@@ -54,6 +57,8 @@ interface Measurement {
   ratio: number;
   buildSeconds: number;
   batchSeconds: number;
+  /** --switches: VmRSS less the VmRSS after Engine.open, after each further model's batch. */
+  switches: number[];
 }
 
 /** VmHWM (peak resident) and VmRSS of this process, in bytes. */
@@ -86,9 +91,15 @@ async function measure(req: ChildRequest): Promise<Measurement> {
     const threads = device.info.threads;
     const estimate = estimateHostMemory(params, { backend: 'cpu', threads, batch, available });
     const measured = after.hwm - before.hwm;
+    const switches: number[] = [];
+    for (let i = 1; i <= req.switches; i++) {
+      await engine.load(`${SAMPLE_JOB.blockHash.slice(0, -4)}${String(i).padStart(4, '0')}`, params);
+      await device.run(SAMPLE_JOB.publicKey, Array.from({ length: batch }, (_, k) => k));
+      switches.push(residentMemory().rss - before.rss);
+    }
     return { shape: req.shape, params, parameters: totalParams(params), threads, batch,
       preferredBatch: device.preferredBatch, before, after, measured, estimate, hostModelBytes: hostModelBytes(params),
-      ratio: measured / estimate.total, buildSeconds: (t1 - t0) / 1000, batchSeconds: (t2 - t1) / 1000 };
+      ratio: measured / estimate.total, buildSeconds: (t1 - t0) / 1000, batchSeconds: (t2 - t1) / 1000, switches };
   } finally {
     await engine.close();
   }
@@ -122,6 +133,9 @@ function table(rows: Measurement[]): string {
     out.push(`${r.shape}: estimate = max(build ${mib(e.build)}, model ${mib(e.model)} + tables ${mib(e.tables)} +` +
       ` scratch ${mib(e.scratch)} + inputs ${mib(e.inputs)}) + runtime ${mib(e.runtime)}; device batch` +
       ` ${e.deviceBatch}; ${r.buildSeconds.toFixed(1)} s to build, ${r.batchSeconds.toFixed(1)} s for the batch`);
+    if (r.switches.length > 0) {
+      out.push(`${r.shape}: VmRSS added after each further model: ${r.switches.map(mib).join(', ')}`);
+    }
   }
   return out.join('\n');
 }
@@ -142,15 +156,17 @@ async function main(): Promise<void> {
     shapes: { type: 'string', default: 'tiny,mid,v1' },
     threads: { type: 'string', default: '0' },
     'max-batch': { type: 'string', default: '256' },
+    switches: { type: 'string', default: '0' },
   });
   const shapes = (flags.shapes ?? '').split(',').map((s) => s.trim());
   for (const s of shapes) if (!Object.hasOwn(SHAPES, s)) throw new UsageError(`--shapes: unknown shape "${s}"`);
   const threads = parseNumber(flags.threads, '--threads', 0, { min: 0, integer: true });
   const maxBatch = parseNumber(flags['max-batch'], '--max-batch', 256, { min: 1, integer: true });
+  const switches = parseNumber(flags.switches, '--switches', 0, { min: 0, integer: true });
   const rows: Measurement[] = [];
   for (const shape of shapes) {
     process.stderr.write(`measuring ${shape} ...\n`);
-    const r = await runChild({ shape, threads, maxBatch });
+    const r = await runChild({ shape, threads, maxBatch, switches });
     process.stdout.write(`${JSON.stringify(r)}\n`);
     rows.push(r);
   }
