@@ -39,10 +39,10 @@ export class HostModel {
   ) {}
 
   static async build(blockHash: string, params: ModelParams, threads = 0): Promise<HostModel> {
-    const native = loadNative();
-    const resolved = threads > 0 ? threads : native.hardwareThreads();
-    checkHostMemory(estimateHostMemory(params, { backend: 'host', threads: resolved }).total, 'the model');
     try {
+      const native = loadNative();
+      const resolved = threads > 0 ? threads : native.hardwareThreads();
+      checkHostMemory(estimateHostMemory(params, { backend: 'host', threads: resolved }).total, 'the model');
       return new HostModel(blockHash, params, await native.buildModel(blockHash, params, threads));
     } catch (err) {
       throw toEngineError(err);
