@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { EngineError, ErrorCodes } from './errors.js';
 
-/** Kept back from the limit: the server process itself (Node, Fastify and the addon idle at about 0.1 GiB), the
- *  worker that runs next to it in the same container (about as much), the kernel and page cache outside a
- *  container, and the allocator's slack around the estimate (freed blocks it keeps; the estimate is a peak within
- *  a few percent, measured). */
+/** Kept back from the limit: the server process itself (`serve` idles at about 80 MiB resident: Node, Fastify, the
+ *  addon), the worker, another Node process, that runs next to it in the same container, the kernel and page cache
+ *  outside a container, and the allocator's slack around the estimate (freed blocks it keeps; the estimate is a
+ *  measured peak within a few percent). */
 export const HOST_MEMORY_RESERVE = 2 ** 30;
 
 export interface HostLimitPaths {
