@@ -1,11 +1,11 @@
-// `npm run measure:memory` as a user runs it: the mid shape in a child process, one JSON line on stdout whose
-// measured peak (VmHWM delta of a real build and first batch) the guard's estimate matches within 25%, the table on
-// stderr; --help and a bad flag.
+// The guard's estimate (addon/lib/memory.ts) against a measured peak: `npm run measure:memory` as a user runs it,
+// the mid shape in a child process, one JSON line on stdout whose VmHWM delta (a real build and first batch) the
+// estimate matches within 25%, the table on stderr; and the script's --help and a bad flag.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import t from 'tap';
 
-const SCRIPT = path.resolve(__dirname, '../src/measure-memory.js');
+const SCRIPT = path.resolve(__dirname, '../../scripts/src/measure-memory.js');
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
