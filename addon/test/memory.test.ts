@@ -1,6 +1,6 @@
 // The host memory estimate (addon/lib/memory.ts) against the native CPU device it mirrors: the device's own scratch
 // figure and batch choice, and how the estimate moves with the batch, the threads and the backend. (Its match with
-// measured peak memory is scripts/test/measure-memory.test.ts and BENCHMARKS.md.)
+// measured peak memory is memory-measured.test.ts and BENCHMARKS.md.)
 import os from 'node:os';
 import t from 'tap';
 import { cpuDeviceBatch, cpuScratchBytes, estimateHostMemory, hostModelBytes, loadNative, parseParams, PRESETS,
