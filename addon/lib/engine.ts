@@ -1,11 +1,11 @@
 // The Engine API: devices of one backend, the model they all run, and batches of nonces. Every long call is a
 // Promise over a native AsyncWorker; the event loop never waits on compute. Scheduling and cancellation (stop
 // asking for batches) belong to the caller.
-import os from 'node:os';
 import type { NativeBinding, NativeDevice, NativeModel } from './binding.js';
 import { EngineError, ErrorCodes, toEngineError } from './errors.js';
+import { checkHostMemory } from './host-limit.js';
+import { estimateHostMemory } from './memory.js';
 import { loadNative } from './native.js';
-import { hostModelBytes } from './params.js';
 import type { Backend, BatchResult, DeviceInfo, ModelParams, NonceDetails, WeightDigest } from './types.js';
 
 export interface EngineOptions {
@@ -39,13 +39,11 @@ export class HostModel {
   ) {}
 
   static async build(blockHash: string, params: ModelParams, threads = 0): Promise<HostModel> {
-    const need = hostModelBytes(params);
-    if (need > os.totalmem() * 0.8) {
-      throw new EngineError(ErrorCodes.outOfMemory,
-        `params too large for this machine: the model needs ${(need / 2 ** 30).toFixed(1)} GiB of host memory`);
-    }
     try {
-      return new HostModel(blockHash, params, await loadNative().buildModel(blockHash, params, threads));
+      const native = loadNative();
+      const resolved = threads > 0 ? threads : native.hardwareThreads();
+      checkHostMemory(estimateHostMemory(params, { backend: 'host', threads: resolved }).total, 'the model');
+      return new HostModel(blockHash, params, await native.buildModel(blockHash, params, threads));
     } catch (err) {
       throw toEngineError(err);
     }
@@ -113,6 +111,14 @@ export class EngineDevice {
       const stats = await this.native.load(model.native);
       this.batch = this.native.preferredBatch();
       return stats;
+    });
+  }
+
+  /** @internal Drops the device's model and its scratch (preferredBatch becomes 0). */
+  unload(): Promise<void> {
+    return this.exclusive(async () => {
+      this.batch = 0;
+      await this.native.unload();
     });
   }
 
@@ -206,7 +212,14 @@ export class Engine {
 
   private async doLoad(blockHash: string, params: ModelParams): Promise<{ reused: boolean; seconds: number }> {
     const started = performance.now();
+    // Refused before anything is dropped or allocated: the current model stays loaded and usable.
+    checkHostMemory(this.hostMemoryNeeded(params), this.backend === 'cpu' ? 'the model with its first CPU batch'
+      : 'the host model');
+    // The devices drop the current model and their scratch before the next one is built, so the two are not held
+    // at once. The old host model's pool is freed only when V8 collects its wrapper (NativeModel), and V8 does not
+    // know that the wrapper holds it: dropping our reference is all this layer can do.
     this.model = undefined;
+    await Promise.allSettled(this.all.map((d) => d.unload()));
     const model = await HostModel.build(blockHash, params, this.threads);
     const results = await Promise.allSettled(this.all.map((d) => d.load(model)));
     const active: EngineDevice[] = [];
@@ -228,6 +241,14 @@ export class Engine {
     this.active = active;
     this.model = model;
     return { reused: false, seconds: (performance.now() - started) / 1000 };
+  }
+
+  /** Peak host bytes loading `params` takes (memory.ts): on the CPU backend the model, the device's tables and its
+   *  first batch of its own preferred size (a caller that sends smaller batches needs less). */
+  hostMemoryNeeded(params: ModelParams): number {
+    const threads = this.backend === 'cpu' ? this.all[0].info.threads
+      : this.threads > 0 ? this.threads : loadNative().hardwareThreads();
+    return estimateHostMemory(params, { backend: this.backend, threads }).total;
   }
 
   async close(): Promise<void> {

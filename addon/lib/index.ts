@@ -4,8 +4,10 @@ export { streamNonces } from './stream.js';
 export type { StreamBatch, StreamOptions } from './stream.js';
 export type { EngineOptions, SkippedDevice } from './engine.js';
 export { EngineError, ErrorCodes, ParamsError, toEngineError } from './errors.js';
-export { DEFAULT_PARAMS, PRESETS, SAMPLE_JOB, ffnHiddenDim, flopsPerNonce, hostModelBytes, parseParams, parseParamsArg,
-  totalParams } from './params.js';
+export { DEFAULT_PARAMS, PRESETS, SAMPLE_JOB, ffnHiddenDim, flopsPerNonce, parseParams, parseParamsArg, totalParams }
+  from './params.js';
+export { cpuDeviceBatch, cpuScratchBytes, estimateHostMemory, hostModelBytes } from './memory.js';
+export type { HostMemoryEstimate, HostMemoryOptions } from './memory.js';
 export type { PresetName } from './params.js';
 export { addonPath, loadNative } from './native.js';
 export type * from './types.js';

@@ -110,19 +110,6 @@ export function totalParams(p: ModelParams): number {
   return 2 * p.vocab_size * p.dim + p.n_layers * perLayer + p.dim;
 }
 
-/** Host bytes a built model holds: the fp16 pool (pool_size = max(50000, int(5% of all parameters))) plus the
- *  parameters larger than the pool, which are materialised (poc-compute.md §4). */
-export function hostModelBytes(p: ModelParams): number {
-  const poolSize = Math.max(50000, Math.trunc(totalParams(p) * 0.05));
-  const hd = p.dim / p.n_heads;
-  const h = ffnHiddenDim(p);
-  const perLayer = [p.dim * p.n_heads * hd, p.dim * p.n_kv_heads * hd, p.dim * p.n_kv_heads * hd,
-    p.dim * p.n_heads * hd, h * p.dim, h * p.dim, h * p.dim];
-  const big = (n: number) => (n > poolSize ? n : 0);
-  const materialised = 2 * big(p.vocab_size * p.dim) + p.n_layers * perLayer.reduce((a, n) => a + big(n), 0);
-  return 2 * (poolSize + materialised) + 8 * p.vocab_size;
-}
-
 /** FLOPs of one nonce with the last-position shortcut (poc-compute.md §9): GEMMs + causal attention. */
 export function flopsPerNonce(p: ModelParams): number {
   const hd = p.dim / p.n_heads;
