@@ -6,6 +6,8 @@ export interface NativeModel {
   weightDigests(threads?: number): Promise<WeightDigest[]>;
   nonceDetails(publicKey: string, nonces: Float64Array, threads?: number): Promise<Omit<NonceDetails, 'nonce'>[]>;
   targetSha256(): string;
+  /** Frees the host model as soon as no device or call in flight holds it; later calls fail with ERR_CLOSED. */
+  release(): void;
 }
 
 export interface NativeDevice {

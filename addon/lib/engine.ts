@@ -66,6 +66,11 @@ export class HostModel {
   targetSha256(): string {
     return this.native.targetSha256();
   }
+
+  /** Frees the model's host memory once no device or call in flight holds it; later calls fail with ERR_CLOSED. */
+  release(): void {
+    this.native.release();
+  }
 }
 
 /** One device of the engine. Runs may overlap (the native side prepares the next batch's inputs while the device
@@ -215,11 +220,13 @@ export class Engine {
     // Refused before anything is dropped or allocated: the current model stays loaded and usable.
     checkHostMemory(this.hostMemoryNeeded(params), this.backend === 'cpu' ? 'the model with its first CPU batch'
       : 'the host model');
-    // The devices drop the current model and their scratch before the next one is built, so the two are not held
-    // at once. The old host model's pool is freed only when V8 collects its wrapper (NativeModel), and V8 does not
-    // know that the wrapper holds it: dropping our reference is all this layer can do.
+    // The devices drop the current model and their scratch, and the host model is released, before the next one is
+    // built, so the two are never held at once. Released explicitly: V8 sees only a small wrapper and would collect
+    // it late, so each replaced model would stay resident for a while (hundreds of MB for PARAMS_V1).
+    const previous = this.model;
     this.model = undefined;
     await Promise.allSettled(this.all.map((d) => d.unload()));
+    previous?.release();
     const model = await HostModel.build(blockHash, params, this.threads);
     const results = await Promise.allSettled(this.all.map((d) => d.load(model)));
     const active: EngineDevice[] = [];
@@ -255,6 +262,7 @@ export class Engine {
     if (this.closed) return;
     this.closed = true;
     await Promise.allSettled(this.all.map((d) => d.close()));
+    this.model?.release();
     this.model = undefined;
   }
 }

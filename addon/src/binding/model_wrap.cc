@@ -33,7 +33,8 @@ Napi::Function NativeModel::Define(Napi::Env env) {
                      {InstanceMethod("info", &NativeModel::Info),
                       InstanceMethod("weightDigests", &NativeModel::WeightDigests),
                       InstanceMethod("nonceDetails", &NativeModel::NonceDetails),
-                      InstanceMethod("targetSha256", &NativeModel::TargetSha256)});
+                      InstanceMethod("targetSha256", &NativeModel::TargetSha256),
+                      InstanceMethod("release", &NativeModel::Release)});
 }
 
 Napi::Object NativeModel::Wrap(Napi::Env env, std::shared_ptr<const lgb::HostModel> model) {
@@ -47,7 +48,19 @@ std::shared_ptr<const lgb::HostModel> NativeModel::From(const Napi::Value& v) {
   Napi::Env env = v.Env();
   if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(env.GetInstanceData<AddonData>()->model_ctor.Value()))
     ThrowCoded(env, lgb::kErrInvalidArgument, "model: expected a model from buildModel()");
-  return Napi::ObjectWrap<NativeModel>::Unwrap(v.As<Napi::Object>())->model_;
+  return Napi::ObjectWrap<NativeModel>::Unwrap(v.As<Napi::Object>())->Model(env);
+}
+
+const std::shared_ptr<const lgb::HostModel>& NativeModel::Model(Napi::Env env) const {
+  if (!model_) ThrowCoded(env, lgb::kErrClosed, "model: already released");
+  return model_;
+}
+
+// Drops this wrapper's share of the host model now: its memory (the pool, gigabytes for large shapes) is freed as
+// soon as no device and no call in flight holds it, instead of whenever V8 collects a wrapper it believes small.
+Napi::Value NativeModel::Release(const Napi::CallbackInfo& info) {
+  model_.reset();
+  return info.Env().Undefined();
 }
 
 NativeModel::NativeModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeModel>(info) {
@@ -58,6 +71,7 @@ NativeModel::NativeModel(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Nati
 
 Napi::Value NativeModel::Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  const auto& model_ = Model(env);
   Napi::Object o = Napi::Object::New(env);
   o.Set("blockHash", model_->block_hash);
   o.Set("poolSize", static_cast<double>(model_->pool_size));
@@ -68,7 +82,7 @@ Napi::Value NativeModel::Info(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value NativeModel::WeightDigests(const Napi::CallbackInfo& info) {
-  auto model = model_;
+  auto model = Model(info.Env());
   int threads = ThreadsArg(info, 0);
   return PromiseWorker<std::vector<Digest>>::Start(
       info.Env(),
@@ -96,7 +110,7 @@ Napi::Value NativeModel::WeightDigests(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value NativeModel::NonceDetails(const Napi::CallbackInfo& info) {
-  auto model = model_;
+  auto model = Model(info.Env());
   std::string public_key = StringArg(info, 0, "publicKey");
   std::vector<uint64_t> nonces = NoncesFromJs(info[1]);
   int threads = ThreadsArg(info, 2);
@@ -132,7 +146,7 @@ Napi::Value NativeModel::NonceDetails(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value NativeModel::TargetSha256(const Napi::CallbackInfo& info) {
-  const auto& t = model_->target;
+  const auto& t = Model(info.Env())->target;
   return Napi::String::New(info.Env(), lgb::sha256_hex(t.data(), t.size() * sizeof(double)));
 }
 

@@ -30,8 +30,11 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   Napi::Value WeightDigests(const Napi::CallbackInfo& info);
   Napi::Value NonceDetails(const Napi::CallbackInfo& info);
   Napi::Value TargetSha256(const Napi::CallbackInfo& info);
+  Napi::Value Release(const Napi::CallbackInfo& info);
+  // The model, or ERR_CLOSED once released.
+  const std::shared_ptr<const lgb::HostModel>& Model(Napi::Env env) const;
 
-  std::shared_ptr<const lgb::HostModel> model_;
+  std::shared_ptr<const lgb::HostModel> model_;  // null once released
 };
 
 // A device and the lock that serialises calls on it; shared with in-flight workers so close() is safe.
