@@ -55,3 +55,17 @@ t.test('a new model is built after the devices dropped the previous model and it
   await engine.load(SAMPLE_JOB.blockHash, PRESETS.tiny);
   t.equal((await device.run(KEY, [1])).dist.length, 1, 'the next load works as usual');
 });
+
+t.test('a replaced host model is released at once, not when V8 gets round to its wrapper', async (t) => {
+  const engine = await Engine.open({ backend: 'cpu', threads: 1 });
+  t.teardown(() => engine.close());
+  await engine.load(SAMPLE_JOB.blockHash, PRESETS.tiny);
+  const replaced = engine.hostModel!;
+  const target = replaced.targetSha256();
+  await engine.load(`${SAMPLE_JOB.blockHash}-next`, PRESETS.tiny);
+  t.throws(() => replaced.targetSha256(), { code: 'ERR_CLOSED' }, 'the replaced model holds no memory any more');
+  t.not(engine.hostModel!.targetSha256(), target, 'the new model is another one');
+  const last = engine.hostModel!;
+  await engine.close();
+  t.throws(() => last.targetSha256(), { code: 'ERR_CLOSED' }, 'closing the engine releases its model too');
+});
