@@ -2,6 +2,7 @@
 // llama-gpu-bench: the package's command line. Results go to stdout (JSON), logs and progress to stderr.
 // Exit codes: 0 ok, 1 failure, 2 bad usage or bad params.
 import { EngineError } from '../../addon/lib/index.js';
+import { defuse } from '../../common/src/log.js';
 import { UsageError } from './args.js';
 import { benchCommand } from './commands/bench.js';
 import { computeCommand } from './commands/compute.js';
@@ -56,19 +57,22 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`llama-gpu-bench: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
+  // The services' output is their log, which a PyWorker reads for failures: their last words are defused too (the
+  // one line a fatal device failure owes it has been logged already).
+  const say = name === 'serve' || name === 'worker' ? defuse : (text: string) => text;
   try {
     await command(rest);
     return 0;
   } catch (err) {
     if (err instanceof UsageError || (err instanceof EngineError && (err.code === 'ERR_INVALID_PARAMS' || err.code === 'ERR_INVALID_ARGUMENT'))) {
-      process.stderr.write(`llama-gpu-bench ${name}: ${err.message}\n`);
+      process.stderr.write(say(`llama-gpu-bench ${name}: ${err.message}\n`));
       return 2;
     }
     if (err instanceof EngineError) {
-      process.stderr.write(`llama-gpu-bench ${name}: ${err.message} (${err.code})\n`);
+      process.stderr.write(say(`llama-gpu-bench ${name}: ${err.message} (${err.code})\n`));
       return 1;
     }
-    process.stderr.write(`llama-gpu-bench ${name}: ${(err as Error).stack ?? String(err)}\n`);
+    process.stderr.write(say(`llama-gpu-bench ${name}: ${(err as Error).stack ?? String(err)}\n`));
     return 1;
   }
 }

@@ -1,8 +1,22 @@
 // Bad inputs (model-server.md "Errors"): each gets its documented status and message as {"error": ...}, never
 // Fastify's default body, and the server stays healthy for the next request.
+import net from 'node:net';
 import { request } from 'undici';
 import t from 'tap';
+import { PYWORKER_ERROR_PATTERNS } from '../../common/src/log.js';
 import { generateBody, openEngine, postJson, startServer, stream, TINY } from './helpers.js';
+
+/** Sends raw bytes and reads the whole answer (the server closes the connection after a parser error). */
+function raw(url: string, text: string): Promise<string> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), '127.0.0.1', () => socket.end(text));
+    let answer = '';
+    socket.on('data', (c: Buffer) => (answer += c.toString('utf8')));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
 
 t.test('bad inputs', async (t) => {
   const engine = await openEngine();
@@ -53,6 +67,10 @@ t.test('bad inputs', async (t) => {
     ['no orchestrator_url in the wrapper', '/pooled', { auth_data: {}, payload: {} }, 400, 'orchestrator_url is required'],
     ['a malformed orchestrator_url', '/pooled', { orchestrator_url: 'http//orchestrator' }, 400, /^Invalid field orchestrator_url: /],
     ['not JSON to /pooled', '/pooled', 'orchestrator_url=x', 400, /^Invalid JSON: /],
+    ['a body nested 10 000 levels deep', '/generate', `${'['.repeat(10_000)}${']'.repeat(10_000)}`, 400,
+      'Invalid JSON: nested deeper than 64 levels'],
+    ['a payload nested 100 levels deep', '/generate', { payload: { ...body, params: JSON.parse(`${'{"a":'.repeat(100)}1${'}'.repeat(100)}`) } },
+      400, 'Invalid JSON: nested deeper than 64 levels'],
   ];
 
   for (const [what, route, input, status, message] of cases) {
@@ -72,6 +90,37 @@ t.test('bad inputs', async (t) => {
     const res = await postJson(`${server.url}/generate`, { ...body, padding: 'x'.repeat(2 << 20) });
     t.equal(res.status, 413);
     t.same(Object.keys(res.json), ['error', 'code']);
+  });
+
+  t.test('requests Node cannot parse get the same JSON shape', async (t) => {
+    const big = await raw(server.url, `GET /health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    t.match(big, /^HTTP\/1\.1 431 /);
+    t.same(JSON.parse(big.slice(big.indexOf('\r\n\r\n') + 4)), { error: 'Request header fields too large', code: 'ERR_HEADER_OVERFLOW' });
+    const garbage = await raw(server.url, 'this is not HTTP\r\n\r\n');
+    t.match(garbage, /^HTTP\/1\.1 400 /);
+    t.same(JSON.parse(garbage.slice(garbage.indexOf('\r\n\r\n') + 4)).code, 'ERR_BAD_REQUEST');
+    const badUrl = await raw(server.url, 'GET /%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    t.match(badUrl, /^HTTP\/1\.1 400 /);
+    t.match(badUrl, /"code":"ERR_BAD_URL"/);
+  });
+
+  t.test('client strings never reach the log with a PyWorker error substring', async (t) => {
+    const poison = PYWORKER_ERROR_PATTERNS.join(' ');
+    const before = server.events.lines.length;
+    await postJson(`${server.url}/generate?why=${encodeURIComponent(poison)}`, { ...body, public_key: 7 });
+    const w = await stream(`${server.url}/warmup`, { callback_url: 'http://127.0.0.1:9', job_id: poison });
+    await w.until((l) => l.status === 'warmup_waiting');
+    w.abort();
+    await server.events.jobEnded(w.jobId);
+    await postJson(`${server.url}/generate`, `{"block_hash": "${poison}`);
+    await request(`${server.url}/${encodeURIComponent(poison)}`).then((r) => r.body.dump());
+    const s = await stream(`${server.url}/generate`, generateBody({ r_target: 10, public_key: poison, block_hash: poison }));
+    await s.next();
+    s.abort();
+    await server.events.jobEnded(s.jobId);
+    const lines = server.events.lines.slice(before);
+    t.ok(lines.length >= 6, `${lines.length} log lines`);
+    t.same(lines.filter((l) => PYWORKER_ERROR_PATTERNS.some((p) => l.includes(p))), [], 'none carries one');
   });
 
   t.test('the server stays healthy and runs the next job', async (t) => {

@@ -1,9 +1,11 @@
 // A fatal device failure (EngineError ERR_DEVICE): the stream's last line is {"error", "error_type":
 // "NotEnoughGPUResources", "fatal": true}, cuda_broken becomes true and stays true, /health answers 503, new jobs
-// are refused, and the app reports it (server.ts then exits non-zero). The failure is injected by a wrapper that
-// makes the real CPU device fail on purpose: the CPU backend has no GPU to break.
+// are refused, the log has exactly one line that says "CUDA error", and the app reports it (server.ts then exits
+// non-zero). The failure is injected by a wrapper that makes the real CPU device fail on purpose: the CPU backend
+// has no GPU to break.
 import t from 'tap';
 import { EngineError } from '../../addon/lib/index.js';
+import { PYWORKER_ERROR_PATTERNS } from '../../common/src/log.js';
 import { generateBody, postJson, startWatchedServer, stream } from './helpers.js';
 
 const gpuFailure = () => new EngineError('ERR_DEVICE', 'CUDA error: an illegal memory access was encountered');
@@ -18,6 +20,10 @@ t.test('a device failing mid-job ends the stream with a fatal line and sets cuda
     code: 'ERR_DEVICE', fatal: true,
   });
   t.equal(server.fatalReports, 1, 'reported once, after the stream was flushed');
+  const flagged = server.events.lines.filter((l) => PYWORKER_ERROR_PATTERNS.some((p) => l.includes(p)));
+  t.equal(flagged.length, 1, 'exactly one log line a PyWorker reads as a failure');
+  t.match(JSON.parse(flagged[0]).msg, /^CUDA error: fatal device failure, cuda_broken is set: CUDA failure: an illegal memory access/,
+    'the deliberate one, so that any PyWorker takes the broken worker out of rotation');
 
   for (const method of ['GET', 'POST']) {
     const res = await fetch(`${server.url}/health`, { method });
