@@ -212,7 +212,9 @@ export interface Recorded {
   status?: number;
 }
 
-export type StubHandler = (req: Recorded) => { status?: number; body?: unknown } | undefined | Promise<{ status?: number; body?: unknown } | undefined>;
+/** `body` is sent as JSON, `raw` as it is (e.g. an answer that is not JSON). */
+export type StubAnswer = { status?: number; body?: unknown; raw?: string };
+export type StubHandler = (req: Recorded) => StubAnswer | undefined | Promise<StubAnswer | undefined>;
 
 /** A stand-in for an outside service: a real HTTP server on loopback that records every request. */
 export class StubService {
@@ -232,7 +234,7 @@ export class StubService {
         Promise.resolve(this.handler(rec)).then((answer) => {
           rec.status = answer?.status ?? 200;
           res.writeHead(rec.status, { 'content-type': 'application/json' });
-          res.end(answer?.body === undefined ? '' : JSON.stringify(answer.body));
+          res.end(answer?.raw ?? (answer?.body === undefined ? '' : JSON.stringify(answer.body)));
           this.waiters = this.waiters.filter((w) => !(w.match(rec) && (w.resolve(rec), true)));
         }, (err: Error) => {
           res.writeHead(500);

@@ -45,7 +45,7 @@ t.test('/pooled', async (t) => {
       }
       if (req.path.endsWith('/ready')) return { body: { public_key: PK1, ...RANGE } };
       if (req.path.endsWith('/heartbeat') && req.body.pending_results > 0) failResults = false;
-      if (req.path.endsWith('/results') && failResults) return { status: 503, body: { error: 'overloaded' } };
+      if (req.path.includes('/results') && failResults) return { status: 503, body: { error: 'overloaded' } };
       return { body: { status: 'ok' } };
     }).listen();
     t.teardown(() => orchestrator.close());
@@ -169,6 +169,55 @@ t.test('/pooled', async (t) => {
     t.equal(next.status, 200, 'the devices are free for the next job');
     next.abort();
   });
+});
+
+t.test('a 2xx answer that is not JSON delivers the results: none is sent twice or counted lost', async (t) => {
+  const { server } = await startWatchedServer(t, { MAX_BATCH_SIZE: '8' });
+  const ids: string[] = [];
+  const orchestrator: StubService = await new StubService((req) => {
+    if (req.path.endsWith('/ready') || req.path.endsWith('/connect')) {
+      return { body: { block_hash: BLOCK_HASH, r_target: R_TARGET, params: TINY, public_key: PK1, nonce_range_start: 0, nonce_range_end: 79 } };
+    }
+    if (req.path.includes('/results')) {
+      for (const r of req.path.endsWith('/batch') ? req.body.results : [req.body]) ids.push(r.result_id);
+      return { raw: 'OK' };
+    }
+    return { body: req.path.endsWith('/config') && ids.length >= 10 ? { type: 'shutdown' } : {} };
+  }).listen();
+  t.teardown(() => orchestrator.close());
+  const lines = await (await stream(`${server.url}/pooled`, { orchestrator_url: orchestrator.url })).rest();
+  const results = lines.filter((l) => 'nonces' in l);
+  t.equal(results.length, 10, 'the range of 80 nonces in batches of 8');
+  t.same([...ids].sort(), results.map((r) => r.result_id).sort(), 'each result sent once');
+  t.match(lines.at(-1), { status: 'shutdown', results_delivered: 10, pending_results: 0, lost_results: 0 });
+});
+
+t.test('a results send that times out is sent again with the same result_id, and counted once', async (t) => {
+  const { server } = await startWatchedServer(t, { MAX_BATCH_SIZE: '8', HTTP_TIMEOUT: '0.5' });
+  const seen: string[] = [];
+  let hung = false;
+  const orchestrator: StubService = await new StubService((req) => {
+    if (req.path.endsWith('/ready') || req.path.endsWith('/connect')) {
+      return { body: { block_hash: BLOCK_HASH, r_target: R_TARGET, params: TINY, public_key: PK1, nonce_range_start: 0, nonce_range_end: 39 } };
+    }
+    if (req.path.includes('/results')) {
+      for (const r of req.path.endsWith('/batch') ? req.body.results : [req.body]) seen.push(r.result_id);
+      if (!hung) {
+        hung = true;
+        return new Promise(() => undefined); // recorded, but the answer never comes
+      }
+      return { body: { status: 'ok' } };
+    }
+    return { body: req.path.endsWith('/config') && new Set(seen).size >= 5 && seen.length > 5 ? { type: 'shutdown' } : {} };
+  }).listen();
+  t.teardown(() => orchestrator.close());
+  const lines = await (await stream(`${server.url}/pooled`, { orchestrator_url: orchestrator.url })).rest();
+  const results = lines.filter((l) => 'nonces' in l);
+  t.equal(results.length, 5);
+  const first = results[0].result_id;
+  t.equal(seen.filter((id) => id === first).length, 2, 'the timed-out result went out again, under the same result_id');
+  t.same([...new Set(seen)].sort(), results.map((r) => r.result_id).sort());
+  t.match(lines.at(-1), { status: 'shutdown', results_delivered: 5, pending_results: 0, lost_results: 0 }, 'counted once');
 });
 
 t.test('/pooled time limits and the result buffer bound', async (t) => {
