@@ -16,7 +16,8 @@ export interface NativeDevice {
   unload(): Promise<void>;
   run(publicKey: string, nonces: Float64Array, wantLogits: boolean): Promise<{ dist: Float64Array; logits?: Uint16Array }>;
   preferredBatch(): number;
-  memory(): Promise<{ inUse: number; peak: number }>;
+  pipelineDepth(): number;
+  memory(): { inUse: number; peak: number };
   close(): Promise<void>;
 }
 

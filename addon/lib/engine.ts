@@ -73,14 +73,10 @@ export class HostModel {
   }
 }
 
-/** One device of the engine. Runs may overlap (the native side prepares the next batch's inputs while the device
- *  computes, then serialises the device work in call order); load, memory and close wait for every run before them,
- *  and runs after them wait for them. */
+/** One device of the engine: a thin handle on its native owner, which puts loads and batches in order and
+ *  decides how many batches may be in flight (pipelineDepth). Its figures (memory, preferred batch) are read at
+ *  once, never behind a batch. */
 export class EngineDevice {
-  private barrier: Promise<unknown> = Promise.resolve();
-  private readonly running = new Set<Promise<unknown>>();
-  private batch = 0;
-
   constructor(
     readonly info: DeviceInfo,
     private readonly native: NativeDevice,
@@ -88,7 +84,13 @@ export class EngineDevice {
 
   /** Batch size this device runs best with for the loaded model (0 before a model is loaded). */
   get preferredBatch(): number {
-    return this.batch;
+    return this.native.preferredBatch();
+  }
+
+  /** Batches a caller keeps in flight on this device (2 on CUDA: the next batch's inputs are made while one
+   *  computes; 1 on the CPU, whose batch needs every core). */
+  get pipelineDepth(): number {
+    return this.native.pipelineDepth();
   }
 
   run(publicKey: string, nonces: readonly number[], opts: { logits?: boolean } = {}): Promise<BatchResult> {
@@ -98,45 +100,32 @@ export class EngineDevice {
     } catch (err) {
       return Promise.reject(err);
     }
-    const call = this.barrier.then(() => this.native.run(publicKey, array, opts.logits === true));
-    this.running.add(call);
-    const forget = () => this.running.delete(call);
-    call.then(forget, forget);
-    return call.catch((e: unknown) => Promise.reject(toEngineError(e)));
+    return engineCall(this.native.run(publicKey, array, opts.logits === true));
   }
 
-  /** Bytes the device holds for the engine now, and the peak so far. */
-  memory(): Promise<{ inUse: number; peak: number }> {
-    return this.exclusive(() => this.native.memory());
+  /** Bytes the device holds for the engine now, and the peak so far; read at once, also while a batch runs. */
+  memory(): { inUse: number; peak: number } {
+    return this.native.memory();
   }
 
   /** @internal */
-  async load(model: HostModel): Promise<{ weightBytes: number; scratchBytes: number; seconds: number }> {
-    return this.exclusive(async () => {
-      const stats = await this.native.load(model.native);
-      this.batch = this.native.preferredBatch();
-      return stats;
-    });
+  load(model: HostModel): Promise<{ weightBytes: number; scratchBytes: number; seconds: number }> {
+    return engineCall(this.native.load(model.native));
   }
 
   /** @internal Drops the device's model and its scratch (preferredBatch becomes 0). */
   unload(): Promise<void> {
-    return this.exclusive(async () => {
-      this.batch = 0;
-      await this.native.unload();
-    });
+    return engineCall(this.native.unload());
   }
 
   /** @internal */
   close(): Promise<void> {
-    return this.exclusive(() => this.native.close());
+    return engineCall(this.native.close());
   }
+}
 
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const next = Promise.allSettled([this.barrier, ...this.running]).then(fn);
-    this.barrier = next.catch(() => undefined);
-    return next.catch((e: unknown) => Promise.reject(toEngineError(e)));
-  }
+function engineCall<T>(call: Promise<T>): Promise<T> {
+  return call.catch((e: unknown) => Promise.reject(toEngineError(e)));
 }
 
 export interface SkippedDevice {

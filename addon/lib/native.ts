@@ -2,6 +2,11 @@
 import path from 'node:path';
 import type { NativeBinding } from './binding.js';
 
+// Every batch in flight holds a libuv worker thread (two per GPU: one computing, one preparing the next batch's
+// inputs), so libuv's default pool of 4 would serialise more than two GPUs. libuv reads this when the pool first
+// starts (the first asynchronous fs, dns or native call), which comes after this module is imported.
+process.env.UV_THREADPOOL_SIZE ??= '32';
+
 let cached: NativeBinding | undefined;
 
 export function addonPath(): string {

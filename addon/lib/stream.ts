@@ -22,9 +22,9 @@ export interface StreamOptions {
   startNonce: number;
   /** Last nonce to compute, inclusive (default: unbounded). */
   endNonce?: number;
-  /** Batches in flight per device. Default: 2 on CUDA devices (the next batch's inputs are made on the CPU while
-   *  one computes), 1 on the CPU backend (which needs the cores for the batch itself). A cancel waits for at most
-   *  these. */
+  /** Batches in flight per device. Default: the device's own pipelineDepth (2 on CUDA, where the next batch's
+   *  inputs are made on the CPU while one computes; 1 on the CPU backend, which needs the cores for the batch
+   *  itself). A cancel waits for at most these. */
   depth?: number;
   /** Batch size per device (default: the device's preferred batch). */
   batchSize?: number | ((device: EngineDevice) => number);
@@ -39,7 +39,7 @@ export async function streamNonces(devices: readonly EngineDevice[], opts: Strea
   let failed = false; // one device failing stops the others after their batch in flight
   const stopped = () => failed || opts.signal?.aborted === true;
   const lanes = devices.flatMap((device, w) => {
-    const depth = Math.max(1, opts.depth ?? (device.info.backend === 'cuda' ? 2 : 1));
+    const depth = Math.max(1, opts.depth ?? device.pipelineDepth);
     let x = 0; // this device's position in its interleaved sequence, shared by its lanes
     const size = Math.max(1, typeof opts.batchSize === 'function' ? opts.batchSize(device)
       : opts.batchSize ?? device.preferredBatch);

@@ -21,9 +21,6 @@ async function workerCommand(argv: string[]): Promise<void> {
   await work();
 }
 
-// Every device runs its batches on a libuv worker thread; the default pool of 4 would serialise 8 GPUs.
-process.env.UV_THREADPOOL_SIZE ??= '32';
-
 const USAGE = `usage: llama-gpu-bench <command> [flags]
 
 commands:

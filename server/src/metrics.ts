@@ -57,8 +57,9 @@ export class ServerMetrics {
     });
     new Gauge({
       name: 'lgb_device_memory_used_bytes', help: 'Device memory held by the engine', labelNames: ['device'], registers,
-      async collect() {
-        for (const d of engine.devices) this.set({ device: deviceLabel(d) }, (await d.memory()).inUse);
+      // Read at once, never behind a batch in flight: a scrape neither waits nor stalls the devices.
+      collect() {
+        for (const d of engine.devices) this.set({ device: deviceLabel(d) }, d.memory().inUse);
       },
     });
   }

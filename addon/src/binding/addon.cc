@@ -78,16 +78,16 @@ Napi::Value OpenDevice(const Napi::CallbackInfo& info) {
   const double limit = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().DoubleValue() : 0;
   if (!(limit >= 0)) ThrowCoded(info.Env(), lgb::kErrInvalidArgument, "memoryLimitBytes: must be >= 0");
   const auto memory_limit = static_cast<uint64_t>(limit);
-  return PromiseWorker<std::unique_ptr<lgb::Device>>::Start(
+  return PromiseWorker<std::shared_ptr<lgb::DeviceOwner>>::Start(
       info.Env(),
-      [backend, index, threads, memory_limit]() -> std::unique_ptr<lgb::Device> {
-        if (backend == "cpu") return lgb::open_cpu_device(threads);
+      [backend, index, threads, memory_limit]() -> std::shared_ptr<lgb::DeviceOwner> {
+        if (backend == "cpu") return std::make_shared<lgb::DeviceOwner>(lgb::open_cpu_device(threads));
         auto device = lgb::open_cuda_device(index);
         device->set_memory_limit(memory_limit);
-        return device;
+        return std::make_shared<lgb::DeviceOwner>(std::move(device));
       },
-      [](Napi::Env env, std::unique_ptr<lgb::Device>& d) -> Napi::Value {
-        return NativeDevice::Wrap(env, std::move(d));
+      [](Napi::Env env, std::shared_ptr<lgb::DeviceOwner>& owner) -> Napi::Value {
+        return NativeDevice::Wrap(env, std::move(owner));
       });
 }
 

@@ -1,14 +1,12 @@
-// JavaScript classes over engine objects: NativeModel (a built HostModel) and NativeDevice (one Device).
+// JavaScript classes over engine objects: NativeModel (a built HostModel) and NativeDevice (one device's owner).
 // Instances are created by the module functions (buildModel, openDevice), never with `new` from JavaScript.
 #pragma once
 #include <napi.h>
 
 #include <memory>
-#include <mutex>
 
 #include "core/model.h"
-#include "core/nonce.h"
-#include "engine/device.h"
+#include "engine/device_owner.h"
 
 namespace lgb_binding {
 
@@ -37,36 +35,12 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   std::shared_ptr<const lgb::HostModel> model_;  // null once released
 };
 
-// A device and the lock that serialises calls on it; shared with in-flight workers so close() is safe.
-struct DeviceSlot {
-  std::mutex mu;
-  std::unique_ptr<lgb::Device> device;           // null once closed
-  std::shared_ptr<const lgb::HostModel> model;   // what the last successful load() put on the device
-  bool prepared_inputs = false;                  // device->takes_prepared_inputs(), fixed at open
-
-  // Input buffers of prepared batches, reused (a V2 batch is ~60 MB: allocating and faulting it in per batch
-  // costs a third of the generation time). At most two are in use at once (two batches in flight).
-  std::unique_ptr<lgb::BatchInputs> take_inputs() {
-    std::lock_guard<std::mutex> lock(spare_mu);
-    if (spare.empty()) return std::make_unique<lgb::BatchInputs>();
-    auto in = std::move(spare.back());
-    spare.pop_back();
-    return in;
-  }
-  void give_back_inputs(std::unique_ptr<lgb::BatchInputs> in) {
-    std::lock_guard<std::mutex> lock(spare_mu);
-    if (spare.size() < 2) spare.push_back(std::move(in));
-  }
-
- private:
-  std::mutex spare_mu;
-  std::vector<std::unique_ptr<lgb::BatchInputs>> spare;
-};
-
+// A device seen from JavaScript: its owner (engine/device_owner.h) does the ordering; calls in flight share it, so
+// close() is safe while they finish.
 class NativeDevice : public Napi::ObjectWrap<NativeDevice> {
  public:
   static Napi::Function Define(Napi::Env env);
-  static Napi::Object Wrap(Napi::Env env, std::unique_ptr<lgb::Device> device);
+  static Napi::Object Wrap(Napi::Env env, std::shared_ptr<lgb::DeviceOwner> owner);
   explicit NativeDevice(const Napi::CallbackInfo& info);
 
  private:
@@ -75,10 +49,11 @@ class NativeDevice : public Napi::ObjectWrap<NativeDevice> {
   Napi::Value Unload(const Napi::CallbackInfo& info);
   Napi::Value Run(const Napi::CallbackInfo& info);
   Napi::Value PreferredBatch(const Napi::CallbackInfo& info);
+  Napi::Value PipelineDepth(const Napi::CallbackInfo& info);
   Napi::Value Memory(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
 
-  std::shared_ptr<DeviceSlot> slot_;
+  std::shared_ptr<lgb::DeviceOwner> owner_;
 };
 
 }  // namespace lgb_binding

@@ -1,6 +1,7 @@
 // The CPU backend's Device (engine/device.h): one device using a fixed pool of compute threads. run() generates
-// each nonce's input and permutation with the core, runs the forward in batches of preferred_batch() nonces, and
-// turns the last-position logits into distances (core/distance.h).
+// each nonce's input and permutation with the core (there is no prepare(): the compute needs every core, so one
+// batch at a time), runs the forward in batches of preferred_batch() nonces, and turns the last-position logits
+// into distances (core/distance.h).
 #include <unistd.h>
 
 #include <algorithm>
@@ -84,8 +85,11 @@ class CpuDevice final : public Device {
 
   int64_t preferred_batch() const override { return model_ ? batch_ : 0; }
 
-  BatchResult run(const std::string& public_key, const std::vector<uint64_t>& nonces, bool want_logits) override {
+  BatchResult run(Batch& batch) override {
     if (!model_) throw Error(kErrNoModel, "no model is loaded on the CPU device");
+    const std::string& public_key = batch.public_key;
+    const std::vector<uint64_t>& nonces = batch.nonces;
+    const bool want_logits = batch.want_logits;
     const int64_t vocab = model_->params.vocab_size, count = static_cast<int64_t>(nonces.size());
     BatchResult result;
     result.dist.resize(count);

@@ -1,10 +1,13 @@
 // The CUDA backend behind the engine's Device interface (mirrors cpu/cpu_device.cc): device listing, one Context
-// per opened GPU, model loading with the batch size chosen from free memory, and run() with double-buffered
-// inputs (the next batch's inputs are generated on CPU threads while the current batch computes).
+// per opened GPU, model loading with the batch size chosen from free memory, and batches in a two-deep pipeline:
+// prepare() makes the next batch's inputs on CPU threads (outside the owner's lock) while the current batch
+// computes, and run() double-buffers a long batch's chunks the same way.
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "core/nonce.h"
@@ -133,24 +136,37 @@ class CudaDevice final : public Device {
 
   int64_t preferred_batch() const override { return ctx_.act ? ctx_.act->max_batch : 0; }
 
-  bool takes_prepared_inputs() const override { return true; }
+  int pipeline_depth() const override { return 2; }
 
-  BatchResult run(const std::string& public_key, const std::vector<uint64_t>& nonces, bool want_logits) override {
+  // The inputs of a whole batch, on CPU threads, while the GPU computes the batch before it.
+  void prepare(const std::shared_ptr<const HostModel>& model, Batch* batch) override {
+    batch->inputs = take_inputs();
+    make_batch_inputs(*model, batch->public_key, batch->nonces, 0, batch->inputs.get());
+    batch->made_for = model;
+  }
+
+  BatchResult run(Batch& batch) override {
     const HostModel& m = loaded();
-    return run_chunks(nonces.size(), want_logits, [&](int slot, int64_t begin, int64_t count) {
-      const std::vector<uint64_t> sub(nonces.begin() + begin, nonces.begin() + begin + count);
+    if (batch.inputs && batch.made_for.get() == &m) {
+      return run_chunks(batch.nonces.size(), batch.want_logits,
+                        [&](int slot, int64_t begin, int64_t count) { stage(slot, *batch.inputs, begin, count); });
+    }
+    // Not prepared, or prepared for a model since replaced: each chunk's inputs are made in turn.
+    return run_chunks(batch.nonces.size(), batch.want_logits, [&](int slot, int64_t begin, int64_t count) {
+      const std::vector<uint64_t> sub(batch.nonces.begin() + begin, batch.nonces.begin() + begin + count);
       BatchInputs in;
-      make_batch_inputs(m, public_key, sub, 0, &in);
+      make_batch_inputs(m, batch.public_key, sub, 0, &in);
       stage(slot, in, 0, count);
     });
   }
 
-  BatchResult run_prepared(const HostModel& made_for, const std::string& public_key,
-                           const std::vector<uint64_t>& nonces, const BatchInputs& inputs,
-                           bool want_logits) override {
-    if (&loaded() != &made_for) return run(public_key, nonces, want_logits);  // a load came in between
-    return run_chunks(nonces.size(), want_logits,
-                      [&](int slot, int64_t begin, int64_t count) { stage(slot, inputs, begin, count); });
+  // Input buffers are reused (a V2 batch's are ~60 MB: allocating and faulting them in per batch costs a third of
+  // the generation time); at most two are in use at once, one per batch in flight.
+  void recycle(Batch& batch) override {
+    if (!batch.inputs) return;
+    std::lock_guard<std::mutex> lock(spare_mu_);
+    if (spare_.size() < 2) spare_.push_back(std::move(batch.inputs));
+    batch.inputs.reset();
   }
 
   uint64_t memory_in_use() const override {
@@ -165,6 +181,14 @@ class CudaDevice final : public Device {
   void set_memory_limit(uint64_t bytes) override { memory_limit_ = bytes; }
 
  private:
+  std::unique_ptr<BatchInputs> take_inputs() {
+    std::lock_guard<std::mutex> lock(spare_mu_);
+    if (spare_.empty()) return std::make_unique<BatchInputs>();
+    auto in = std::move(spare_.back());
+    spare_.pop_back();
+    return in;
+  }
+
   const HostModel& loaded() {
     ctx_.activate();
     if (!ctx_.host) throw Error(kErrNoModel, "no model is loaded on cuda:" + std::to_string(ctx_.device()));
@@ -244,6 +268,8 @@ class CudaDevice final : public Device {
   DeviceInfo info_;
   uint64_t peak_ = 0;
   uint64_t memory_limit_ = 0;  // bytes, 0: none (set_memory_limit)
+  std::mutex spare_mu_;       // prepare() and recycle() run outside the owner's lock
+  std::vector<std::unique_ptr<BatchInputs>> spare_;
 };
 
 }  // namespace

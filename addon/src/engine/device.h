@@ -1,8 +1,8 @@
-// The backend interface: one Device per compute unit (the CPU, or one GPU). The binding and the TS scheduler
-// drive devices only through this; CUDA headers never appear here.
+// The backend interface: one Device per compute unit (the CPU, or one GPU). Everything else drives a device through
+// its DeviceOwner (engine/device_owner.h), which serialises the calls below; CUDA headers never appear here.
 //
-// Threading: a Device is used by one call at a time (the binding serialises calls per device); calls run on
-// libuv worker threads, never touching JavaScript.
+// Threading: calls run on libuv worker threads, never touching JavaScript. prepare() may run on any thread at any
+// time, also while the device computes another batch; every other call comes one at a time (the owner's lock).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -29,6 +29,15 @@ struct BatchResult {
   std::vector<uint16_t> logits;   // (count, vocab) last-position logits as fp16 bits, only when asked
 };
 
+// A batch on its way through a device: what to compute, and the inputs made for it before the device was taken.
+struct Batch {
+  std::string public_key;
+  std::vector<uint64_t> nonces;
+  bool want_logits = false;
+  std::shared_ptr<const HostModel> made_for;  // the model `inputs` were made for (null: none made)
+  std::unique_ptr<BatchInputs> inputs;        // null: the device makes them in run()
+};
+
 // Memory and timing facts about the loaded model, for benchmarks and logs.
 struct LoadStats {
   uint64_t weight_bytes = 0;      // resident weight memory on the device
@@ -45,23 +54,24 @@ class Device {
   virtual void unload() = 0;
   // The batch size this device runs best with for the loaded model (fits its free memory). 0 if no model.
   virtual int64_t preferred_batch() const = 0;
-  // Distances of `nonces` under the loaded model; any batch size >= 1 works (large ones are split).
-  // The result for a nonce never depends on the batch it is in.
-  virtual BatchResult run(const std::string& public_key, const std::vector<uint64_t>& nonces, bool want_logits) = 0;
-  // Devices whose compute leaves the CPU free (CUDA) take their inputs made outside their lock: the binding
-  // generates the next batch's inputs on CPU threads while this device computes the current one. Others make
-  // their inputs inside run() (the CPU backend needs the cores for its own compute).
-  virtual bool takes_prepared_inputs() const { return false; }
-  // run() with inputs already made by make_batch_inputs for `made_for`; a device whose model is no longer
-  // `made_for` (a load came in between) must not use them.
-  virtual BatchResult run_prepared(const HostModel& made_for, const std::string& public_key,
-                                   const std::vector<uint64_t>& nonces, const BatchInputs& inputs, bool want_logits) {
-    return run(public_key, nonces, want_logits);
-  }
+  // How many batches a caller keeps in flight on this device: 2 where prepare() does real work beside the compute
+  // (the next batch's inputs are made on CPU threads while this one runs), 1 where run() needs every core.
+  virtual int pipeline_depth() const { return 1; }
+  // The part of a batch that needs no device, made for `model` (the device's model when the batch was asked for):
+  // called without the owner's lock, possibly while the device computes another batch. Default: nothing (run()
+  // makes the inputs itself).
+  virtual void prepare(const std::shared_ptr<const HostModel>& model, Batch* batch) { (void)model, (void)batch; }
+  // Distances of the batch's nonces under the loaded model; any batch size >= 1 works (large ones are split). The
+  // result for a nonce never depends on the batch it is in. Inputs made for another model (a load came in between)
+  // are not used.
+  virtual BatchResult run(Batch& batch) = 0;
+  // The batch is done: buffers prepare() gave it may be kept for the next one.
+  virtual void recycle(Batch& batch) { (void)batch; }
   // Caps the device memory the next load() plans with at `bytes` in all (0: no cap), as if the device had only that
   // much (e.g. a 24 GB card's budget on a larger one). Devices without their own memory (the CPU) ignore it.
   virtual void set_memory_limit(uint64_t bytes) { (void)bytes; }
   // Bytes this device holds for the engine now (weights + scratch + workspace); CUDA: also the peak seen so far.
+  // Called under the owner's lock after each load, unload and run; readers get the owner's copy, lock-free.
   virtual uint64_t memory_in_use() const = 0;
   virtual uint64_t peak_memory() const = 0;
 };
