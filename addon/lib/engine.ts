@@ -1,8 +1,8 @@
 // The Engine API: devices of one backend, the model they all run, and batches of nonces. Every long call is a
 // Promise over a native AsyncWorker; the event loop never waits on compute. Scheduling and cancellation (stop
 // asking for batches) belong to the caller.
-import type { NativeBinding, NativeDevice, NativeModel } from './binding.js';
-import { EngineError, ErrorCodes, toEngineError } from './errors.js';
+import type { NativeBinding, NativeDevice, NativeModel } from './native-types.js';
+import { EngineError, ErrorCodes } from './errors.js';
 import { checkHostMemory } from './host-limit.js';
 import { estimateHostMemory } from './memory.js';
 import { loadNative } from './native.js';
@@ -39,14 +39,10 @@ export class HostModel {
   ) {}
 
   static async build(blockHash: string, params: ModelParams, threads = 0): Promise<HostModel> {
-    try {
-      const native = loadNative();
-      const resolved = threads > 0 ? threads : native.hardwareThreads();
-      checkHostMemory(estimateHostMemory(params, { backend: 'host', threads: resolved }).total, 'the model');
-      return new HostModel(blockHash, params, await native.buildModel(blockHash, params, threads));
-    } catch (err) {
-      throw toEngineError(err);
-    }
+    const native = loadNative();
+    const resolved = threads > 0 ? threads : native.hardwareThreads();
+    checkHostMemory(estimateHostMemory(params, { backend: 'host', threads: resolved }).total, 'the model');
+    return new HostModel(blockHash, params, await native.buildModel(blockHash, params, threads));
   }
 
   get info() {
@@ -54,12 +50,11 @@ export class HostModel {
   }
 
   async weightDigests(threads = 0): Promise<WeightDigest[]> {
-    return this.native.weightDigests(threads).catch((e: unknown) => Promise.reject(toEngineError(e)));
+    return this.native.weightDigests(threads);
   }
 
   async nonceDetails(publicKey: string, nonces: readonly number[], threads = 0): Promise<NonceDetails[]> {
-    const list = await this.native.nonceDetails(publicKey, toNonceArray(nonces), threads)
-      .catch((e: unknown) => Promise.reject(toEngineError(e)));
+    const list = await this.native.nonceDetails(publicKey, toNonceArray(nonces), threads);
     return list.map((d, i) => ({ nonce: nonces[i], ...d }));
   }
 
@@ -100,7 +95,7 @@ export class EngineDevice {
     } catch (err) {
       return Promise.reject(err);
     }
-    return engineCall(this.native.run(publicKey, array, opts.logits === true));
+    return this.native.run(publicKey, array, opts.logits === true);
   }
 
   /** Bytes the device holds for the engine now, and the peak so far; read at once, also while a batch runs. */
@@ -110,22 +105,18 @@ export class EngineDevice {
 
   /** @internal */
   load(model: HostModel): Promise<{ weightBytes: number; scratchBytes: number; seconds: number }> {
-    return engineCall(this.native.load(model.native));
+    return this.native.load(model.native);
   }
 
   /** @internal Drops the device's model and its scratch (preferredBatch becomes 0). */
   unload(): Promise<void> {
-    return engineCall(this.native.unload());
+    return this.native.unload();
   }
 
   /** @internal */
   close(): Promise<void> {
-    return engineCall(this.native.close());
+    return this.native.close();
   }
-}
-
-function engineCall<T>(call: Promise<T>): Promise<T> {
-  return call.catch((e: unknown) => Promise.reject(toEngineError(e)));
 }
 
 export interface SkippedDevice {
@@ -166,13 +157,9 @@ export class Engine {
       }
     }
     if (backend === 'cpu') infos = native.listDevices('cpu', threads).devices;
-    try {
-      const limit = opts.memoryLimitGb ? Math.round(opts.memoryLimitGb * 2 ** 30) : 0;
-      const devices = await Promise.all(infos.map((d) => native.openDevice(backend, d.index, threads, limit)));
-      return new Engine(backend, devices.map((d, i) => new EngineDevice(infos[i], d)), reason, threads);
-    } catch (err) {
-      throw toEngineError(err);
-    }
+    const limit = opts.memoryLimitGb ? Math.round(opts.memoryLimitGb * 2 ** 30) : 0;
+    const devices = await Promise.all(infos.map((d) => native.openDevice(backend, d.index, threads, limit)));
+    return new Engine(backend, devices.map((d, i) => new EngineDevice(infos[i], d)), reason, threads);
   }
 
   /** Devices running the current model (all devices before the first load). */
@@ -227,13 +214,13 @@ export class Engine {
     this.skipped = skipped;
     if (active.length === 0) {
       const first = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      throw toEngineError(first?.reason);
+      throw first?.reason;
     }
     // Fatal device errors are not "lacks memory": surface them instead of silently shrinking the engine.
     const fatal = results.find(
-      (r): r is PromiseRejectedResult => r.status === 'rejected' && toEngineError(r.reason).code === ErrorCodes.device,
+      (r): r is PromiseRejectedResult => r.status === 'rejected' && (r.reason as EngineError).code === ErrorCodes.device,
     );
-    if (fatal) throw toEngineError(fatal.reason);
+    if (fatal) throw fatal.reason;
     this.active = active;
     this.model = model;
     return { reused: false, seconds: (performance.now() - started) / 1000 };

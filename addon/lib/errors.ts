@@ -1,16 +1,14 @@
-// Errors of the engine, with stable codes (mirrors addon/src/core/error.h).
-export const ErrorCodes = {
-  invalidParams: 'ERR_INVALID_PARAMS',
-  invalidArgument: 'ERR_INVALID_ARGUMENT',
-  outOfMemory: 'ERR_OUT_OF_MEMORY',
-  noModel: 'ERR_NO_MODEL',
-  device: 'ERR_DEVICE',
-  noBackend: 'ERR_NO_BACKEND',
-  closed: 'ERR_CLOSED',
-  cancelled: 'ERR_CANCELLED',
-  internal: 'ERR_INTERNAL',
-} as const;
-export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+// Errors of the engine, with stable codes. The codes are defined once, in the native core (core/error.h); the
+// addon hands them over on load, and every error it reports arrives already as an EngineError (native.ts gives it
+// the class), so nothing on the way up re-wraps them.
+import { loadNative } from './native.js';
+import type { NativeErrorCodes } from './native-types.js';
+
+/** The engine's error codes: read from the addon the first time one is asked for. */
+export const ErrorCodes: NativeErrorCodes = Object.freeze(Object.defineProperties({}, Object.fromEntries(
+  (['invalidParams', 'invalidArgument', 'outOfMemory', 'noModel', 'device', 'noBackend', 'closed', 'internal'] as const)
+    .map((name) => [name, { enumerable: true, get: () => loadNative().errorCodes[name] }]),
+))) as NativeErrorCodes;
 
 export class EngineError extends Error {
   readonly code: string;
@@ -29,14 +27,4 @@ export class ParamsError extends EngineError {
     this.name = 'ParamsError';
     this.field = field;
   }
-}
-
-/** Native rejections carry `.code`; wrap them so callers see one error class. */
-export function toEngineError(err: unknown): EngineError {
-  if (err instanceof EngineError) return err;
-  if (err instanceof Error) {
-    const code = (err as Error & { code?: unknown }).code;
-    return new EngineError(typeof code === 'string' ? code : ErrorCodes.internal, err.message, { cause: err });
-  }
-  return new EngineError(ErrorCodes.internal, String(err));
 }

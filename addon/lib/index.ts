@@ -3,7 +3,7 @@ export { Engine, EngineDevice, HostModel, toNonceArray } from './engine.js';
 export { streamNonces } from './stream.js';
 export type { StreamBatch, StreamOptions } from './stream.js';
 export type { EngineOptions, SkippedDevice } from './engine.js';
-export { EngineError, ErrorCodes, ParamsError, toEngineError } from './errors.js';
+export { EngineError, ErrorCodes, ParamsError } from './errors.js';
 export { DEFAULT_PARAMS, PRESETS, SAMPLE_JOB, ffnHiddenDim, flopsPerNonce, parseParams, parseParamsArg, totalParams }
   from './params.js';
 export { cpuDeviceBatch, cpuScratchBytes, estimateHostMemory, hostModelBytes } from './memory.js';

@@ -1,6 +1,7 @@
 // The only place the compiled addon is required. LLAMA_GPU_BENCH_ADDON overrides the path (a build elsewhere).
 import path from 'node:path';
-import type { NativeBinding } from './binding.js';
+import { EngineError } from './errors.js';
+import type { NativeBinding } from './native-types.js';
 
 // Every batch in flight holds a libuv worker thread (two per GPU: one computing, one preparing the next batch's
 // inputs), so libuv's default pool of 4 would serialise more than two GPUs. libuv reads this when the pool first
@@ -19,7 +20,9 @@ export function loadNative(): NativeBinding {
   const file = addonPath();
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    cached = require(file) as NativeBinding;
+    const native = require(file) as NativeBinding;
+    native.setErrorClass(EngineError);
+    cached = native;
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
     throw new Error(

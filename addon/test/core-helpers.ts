@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadNative } from '../lib/native.js';
+import { testing } from './test-addon.js';
 
 /** The repository root (tests run from dist/addon/test). */
 export const ROOT = path.resolve(__dirname, '../../..');
@@ -12,12 +12,10 @@ export function golden<T = any>(name: string): T { // eslint-disable-line @types
   return JSON.parse(readFileSync(path.resolve(ROOT, '../shared/golden', name), 'utf8')) as T;
 }
 
-/** The addon's `testing` namespace (addon/src/binding/testing.cc). */
+/** The test addon's `testing` namespace (addon/test/native/testing.cc). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function core(): any {
-  const native = loadNative();
-  if (!native.testing) throw new Error('the addon was built without binding/testing.cc');
-  return native.testing;
+  return testing();
 }
 
 /** Python's float.hex() of a double, e.g. -0x1.258a25bba5223p+0, 0x0.0p+0. */

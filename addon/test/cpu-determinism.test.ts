@@ -2,6 +2,7 @@
 // whatever its companions and however many threads run it; and the SIMD kernels (AVX2/FMA/F16C) give the same
 // bits as the portable ones, so machines without AVX2 agree too.
 import t from 'tap';
+import './test-addon.js';
 import { Engine, loadNative, parseParams } from '../lib/index.js';
 
 const BLOCK = '005C2E3978768692556A88912DD0C44BA49F87001C41E815C1C010AEF25EFF56';
@@ -13,7 +14,7 @@ const NONCES = [0, 1, 2, 3, 7, 100, 12345, 999999];
 
 interface Run { dist: number[]; logits: Uint16Array[] }
 
-/** The addon's test-only CPU exports (addon/src/binding/testing_cpu.cc). */
+/** The test addon's CPU exports (addon/test/native/testing_cpu.cc). */
 interface CpuTesting {
   gemmKernelsAgree(m: number, n: number, k: number, threads: number, seed: number):
     { simd: boolean; mismatches: number; referenceMismatches: number; checked: number };
@@ -23,7 +24,7 @@ interface CpuTesting {
 
 function cpuTesting(): CpuTesting {
   const testing = (loadNative() as unknown as { testingCpu?: CpuTesting }).testingCpu;
-  if (!testing) throw new Error('the addon was built without binding/testing_cpu.cc');
+  if (!testing) throw new Error('not the test addon (addon/test/test-addon.ts)');
   return testing;
 }
 

@@ -1,23 +1,15 @@
 // One AsyncWorker per native call: the work runs on a libuv worker thread without touching JavaScript; its result
-// is converted and the Promise settled on the main thread. lgb::Error codes survive into the rejected Error's .code.
+// is converted and the Promise settled on the main thread. A failure rejects it with the coded error (errors.h).
 #pragma once
 #include <napi.h>
 
 #include <functional>
-#include <new>
 #include <string>
 #include <utility>
 
-#include "core/error.h"
+#include "binding/errors.h"
 
 namespace lgb_binding {
-
-// Throws a JS Error carrying `code` (used on the main thread).
-[[noreturn]] inline void ThrowCoded(Napi::Env env, const char* code, const std::string& message) {
-  Napi::Error err = Napi::Error::New(env, message);
-  err.Set("code", Napi::String::New(env, code));
-  throw err;
-}
 
 template <typename T>
 class PromiseWorker : public Napi::AsyncWorker {
@@ -36,12 +28,10 @@ class PromiseWorker : public Napi::AsyncWorker {
   void Execute() override {
     try {
       result_ = work_();
-    } catch (const lgb::Error& e) {
-      Fail(e.code(), e.what());
-    } catch (const std::bad_alloc&) {
-      Fail(lgb::kErrOutOfMemory, "out of host memory");
-    } catch (const std::exception& e) {
-      Fail(lgb::kErrInternal, e.what());
+    } catch (...) {
+      std::string message;
+      code_ = CurrentErrorCode(&message);
+      SetError(message);
     }
   }
 
@@ -54,27 +44,18 @@ class PromiseWorker : public Napi::AsyncWorker {
     }
   }
 
-  void OnError(const Napi::Error& e) override {
-    Napi::Error err = Napi::Error::New(Env(), e.Message());
-    err.Set("code", Napi::String::New(Env(), code_));
-    deferred_.Reject(err.Value());
-  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(CodedError(Env(), code_, e.Message()).Value()); }
 
  private:
   PromiseWorker(Napi::Env env, Work work, Convert convert)
       : Napi::AsyncWorker(env, "llama-gpu-bench"), deferred_(Napi::Promise::Deferred::New(env)),
         work_(std::move(work)), convert_(std::move(convert)) {}
 
-  void Fail(const char* code, const std::string& message) {
-    code_ = code;
-    SetError(message);
-  }
-
   Napi::Promise::Deferred deferred_;
   Work work_;
   Convert convert_;
   T result_{};
-  std::string code_ = lgb::kErrInternal;
+  const char* code_ = lgb::kErrInternal;
 };
 
 }  // namespace lgb_binding

@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include "binding/async.h"
 #include "core/error.h"
 
 namespace lgb_binding {
@@ -12,22 +11,21 @@ constexpr double kMaxSafeInteger = 9007199254740991.0;
 
 double NumberField(const Napi::Object& o, const char* key) {
   Napi::Value v = o.Get(key);
-  if (!v.IsNumber()) ThrowCoded(o.Env(), lgb::kErrInvalidParams, std::string(key) + ": must be a number");
+  if (!v.IsNumber()) throw lgb::Error(lgb::kErrInvalidParams, std::string(key) + ": must be a number");
   return v.As<Napi::Number>().DoubleValue();
 }
 
 int64_t IntField(const Napi::Object& o, const char* key) {
   double d = NumberField(o, key);
   if (!std::isfinite(d) || d != std::floor(d) || std::fabs(d) > kMaxSafeInteger)
-    ThrowCoded(o.Env(), lgb::kErrInvalidParams, std::string(key) + ": must be an integer");
+    throw lgb::Error(lgb::kErrInvalidParams, std::string(key) + ": must be an integer");
   return static_cast<int64_t>(d);
 }
 
 }  // namespace
 
 lgb::ModelParams ParamsFromJs(const Napi::Value& v) {
-  Napi::Env env = v.Env();
-  if (!v.IsObject()) ThrowCoded(env, lgb::kErrInvalidParams, "params: must be an object");
+  if (!v.IsObject()) throw lgb::Error(lgb::kErrInvalidParams, "params: must be an object");
   Napi::Object o = v.As<Napi::Object>();
   lgb::ModelParams p;
   p.dim = IntField(o, "dim");
@@ -40,23 +38,18 @@ lgb::ModelParams ParamsFromJs(const Napi::Value& v) {
   p.norm_eps = NumberField(o, "norm_eps");
   p.rope_theta = NumberField(o, "rope_theta");
   Napi::Value scaled = o.Get("use_scaled_rope");
-  if (!scaled.IsBoolean()) ThrowCoded(env, lgb::kErrInvalidParams, "use_scaled_rope: must be a boolean");
+  if (!scaled.IsBoolean()) throw lgb::Error(lgb::kErrInvalidParams, "use_scaled_rope: must be a boolean");
   p.use_scaled_rope = scaled.As<Napi::Boolean>().Value();
   p.seq_len = IntField(o, "seq_len");
-  try {
-    lgb::validate(p);
-  } catch (const lgb::Error& e) {
-    ThrowCoded(env, e.code(), e.what());
-  }
+  lgb::validate(p);
   return p;
 }
 
 std::vector<uint64_t> NoncesFromJs(const Napi::Value& v) {
-  Napi::Env env = v.Env();
   std::vector<uint64_t> out;
   auto push = [&](double d) {
     if (!(d >= 0) || d != std::floor(d) || d > kMaxSafeInteger)
-      ThrowCoded(env, lgb::kErrInvalidArgument, "nonces: each nonce must be a non-negative safe integer");
+      throw lgb::Error(lgb::kErrInvalidArgument, "nonces: each nonce must be a non-negative safe integer");
     out.push_back(static_cast<uint64_t>(d));
   };
   if (v.IsTypedArray() && v.As<Napi::TypedArray>().TypedArrayType() == napi_float64_array) {
@@ -68,20 +61,39 @@ std::vector<uint64_t> NoncesFromJs(const Napi::Value& v) {
     out.reserve(a.Length());
     for (uint32_t i = 0; i < a.Length(); ++i) {
       Napi::Value e = a.Get(i);
-      if (!e.IsNumber()) ThrowCoded(env, lgb::kErrInvalidArgument, "nonces: each nonce must be a number");
+      if (!e.IsNumber()) throw lgb::Error(lgb::kErrInvalidArgument, "nonces: each nonce must be a number");
       push(e.As<Napi::Number>().DoubleValue());
     }
   } else {
-    ThrowCoded(env, lgb::kErrInvalidArgument, "nonces: must be a Float64Array or an array of numbers");
+    throw lgb::Error(lgb::kErrInvalidArgument, "nonces: must be a Float64Array or an array of numbers");
   }
-  if (out.empty()) ThrowCoded(env, lgb::kErrInvalidArgument, "nonces: at least one nonce is required");
+  if (out.empty()) throw lgb::Error(lgb::kErrInvalidArgument, "nonces: at least one nonce is required");
   return out;
 }
 
 std::string StringArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
   if (info.Length() <= i || !info[i].IsString())
-    ThrowCoded(info.Env(), lgb::kErrInvalidArgument, std::string(name) + ": must be a string");
+    throw lgb::Error(lgb::kErrInvalidArgument, std::string(name) + ": must be a string");
   return info[i].As<Napi::String>().Utf8Value();
+}
+
+std::string BackendArg(const Napi::CallbackInfo& info, size_t i) {
+  std::string b = StringArg(info, i, "backend");
+  if (b != "cpu" && b != "cuda") throw lgb::Error(lgb::kErrInvalidArgument, "backend: must be cpu or cuda");
+  return b;
+}
+
+double NumberArg(const Napi::CallbackInfo& info, size_t i, const char* name, double fallback) {
+  if (info.Length() <= i || info[i].IsUndefined()) return fallback;
+  if (!info[i].IsNumber()) throw lgb::Error(lgb::kErrInvalidArgument, std::string(name) + ": must be a number");
+  return info[i].As<Napi::Number>().DoubleValue();
+}
+
+int64_t IntArg(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t fallback) {
+  const double d = NumberArg(info, i, name, static_cast<double>(fallback));
+  if (!std::isfinite(d) || d != std::floor(d) || std::fabs(d) > kMaxSafeInteger)
+    throw lgb::Error(lgb::kErrInvalidArgument, std::string(name) + ": must be an integer");
+  return static_cast<int64_t>(d);
 }
 
 Napi::Object DeviceInfoToJs(Napi::Env env, const lgb::DeviceInfo& d) {

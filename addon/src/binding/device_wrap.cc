@@ -29,7 +29,7 @@ Napi::Object NativeDevice::Wrap(Napi::Env env, std::shared_ptr<lgb::DeviceOwner>
 
 NativeDevice::NativeDevice(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeDevice>(info) {
   if (info.Length() != 1 || !info[0].IsExternal())
-    ThrowCoded(info.Env(), lgb::kErrInvalidArgument, "NativeDevice is created by openDevice()");
+    throw CodedError(info.Env(), lgb::kErrInvalidArgument, "NativeDevice is created by openDevice()");
   owner_ = *info[0].As<Napi::External<std::shared_ptr<lgb::DeviceOwner>>>().Data();
 }
 
@@ -54,17 +54,19 @@ Napi::Value NativeDevice::Memory(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value NativeDevice::Load(const Napi::CallbackInfo& info) {
-  auto owner = owner_;
-  auto model = NativeModel::From(info[0]);
-  return PromiseWorker<lgb::LoadStats>::Start(
-      info.Env(), [owner, model] { return owner->load(model); },
-      [](Napi::Env env, lgb::LoadStats& s) -> Napi::Value {
-        Napi::Object o = Napi::Object::New(env);
-        o.Set("weightBytes", static_cast<double>(s.weight_bytes));
-        o.Set("scratchBytes", static_cast<double>(s.scratch_bytes));
-        o.Set("seconds", s.seconds);
-        return o;
-      });
+  return Guarded(info, [&]() -> Napi::Value {
+    auto owner = owner_;
+    auto model = NativeModel::From(info[0]);
+    return PromiseWorker<lgb::LoadStats>::Start(
+        info.Env(), [owner, model] { return owner->load(model); },
+        [](Napi::Env env, lgb::LoadStats& s) -> Napi::Value {
+          Napi::Object o = Napi::Object::New(env);
+          o.Set("weightBytes", static_cast<double>(s.weight_bytes));
+          o.Set("scratchBytes", static_cast<double>(s.scratch_bytes));
+          o.Set("seconds", s.seconds);
+          return o;
+        });
+  });
 }
 
 Napi::Value NativeDevice::Unload(const Napi::CallbackInfo& info) {
@@ -79,27 +81,29 @@ Napi::Value NativeDevice::Unload(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value NativeDevice::Run(const Napi::CallbackInfo& info) {
-  auto owner = owner_;
-  std::string public_key = StringArg(info, 0, "publicKey");
-  std::vector<uint64_t> nonces = NoncesFromJs(info[1]);
-  bool want_logits = info.Length() > 2 && info[2].ToBoolean().Value();
-  return PromiseWorker<lgb::BatchResult>::Start(
-      info.Env(),
-      [owner, public_key, nonces = std::move(nonces), want_logits]() mutable {
-        return owner->run(public_key, std::move(nonces), want_logits);
-      },
-      [](Napi::Env env, lgb::BatchResult& r) -> Napi::Value {
-        Napi::Object o = Napi::Object::New(env);
-        Napi::Float64Array dist = Napi::Float64Array::New(env, r.dist.size());
-        std::memcpy(dist.Data(), r.dist.data(), r.dist.size() * sizeof(double));
-        o.Set("dist", dist);
-        if (!r.logits.empty()) {
-          Napi::Uint16Array logits = Napi::Uint16Array::New(env, r.logits.size());
-          std::memcpy(logits.Data(), r.logits.data(), r.logits.size() * sizeof(uint16_t));
-          o.Set("logits", logits);
-        }
-        return o;
-      });
+  return Guarded(info, [&]() -> Napi::Value {
+    auto owner = owner_;
+    std::string public_key = StringArg(info, 0, "publicKey");
+    std::vector<uint64_t> nonces = NoncesFromJs(info[1]);
+    bool want_logits = info.Length() > 2 && info[2].ToBoolean().Value();
+    return PromiseWorker<lgb::BatchResult>::Start(
+        info.Env(),
+        [owner, public_key, nonces = std::move(nonces), want_logits]() mutable {
+          return owner->run(public_key, std::move(nonces), want_logits);
+        },
+        [](Napi::Env env, lgb::BatchResult& r) -> Napi::Value {
+          Napi::Object o = Napi::Object::New(env);
+          Napi::Float64Array dist = Napi::Float64Array::New(env, r.dist.size());
+          std::memcpy(dist.Data(), r.dist.data(), r.dist.size() * sizeof(double));
+          o.Set("dist", dist);
+          if (!r.logits.empty()) {
+            Napi::Uint16Array logits = Napi::Uint16Array::New(env, r.logits.size());
+            std::memcpy(logits.Data(), r.logits.data(), r.logits.size() * sizeof(uint16_t));
+            o.Set("logits", logits);
+          }
+          return o;
+        });
+  });
 }
 
 Napi::Value NativeDevice::Close(const Napi::CallbackInfo& info) {

@@ -10,10 +10,11 @@
 
 namespace lgb_binding {
 
-// Per-addon-instance data (no process globals): the class constructors.
+// Per-addon-instance data (no process globals): the class constructors and the error class (errors.h).
 struct AddonData {
   Napi::FunctionReference model_ctor;
   Napi::FunctionReference device_ctor;
+  Napi::FunctionReference error_class;
 };
 
 class NativeModel : public Napi::ObjectWrap<NativeModel> {
@@ -29,8 +30,8 @@ class NativeModel : public Napi::ObjectWrap<NativeModel> {
   Napi::Value NonceDetails(const Napi::CallbackInfo& info);
   Napi::Value TargetSha256(const Napi::CallbackInfo& info);
   Napi::Value Release(const Napi::CallbackInfo& info);
-  // The model, or ERR_CLOSED once released.
-  const std::shared_ptr<const lgb::HostModel>& Model(Napi::Env env) const;
+  // The model; throws ERR_CLOSED once released.
+  const std::shared_ptr<const lgb::HostModel>& Model() const;
 
   std::shared_ptr<const lgb::HostModel> model_;  // null once released
 };

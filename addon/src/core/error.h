@@ -1,12 +1,13 @@
 // Errors that cross into JavaScript: every failure the engine reports carries a stable code.
-// The binding turns an lgb::Error into a rejected Promise whose Error has `.code` set to code().
+// The binding turns an lgb::Error into an EngineError (addon/lib/errors.ts) whose `.code` is code().
 #pragma once
 #include <stdexcept>
 #include <string>
 
 namespace lgb {
 
-// Stable codes (mirrored in addon/lib/errors.ts).
+// Stable codes. The one definition: the addon exports them (`errorCodes`) under the names of kErrorCodes, and the
+// TypeScript layer reads them from there.
 inline constexpr const char* kErrInvalidParams = "ERR_INVALID_PARAMS";     // impossible model shape
 inline constexpr const char* kErrInvalidArgument = "ERR_INVALID_ARGUMENT"; // bad nonce, key, batch...
 inline constexpr const char* kErrOutOfMemory = "ERR_OUT_OF_MEMORY";       // host or device allocation failed
@@ -15,6 +16,17 @@ inline constexpr const char* kErrDevice = "ERR_DEVICE";                    // fa
 inline constexpr const char* kErrNoBackend = "ERR_NO_BACKEND";             // backend not compiled in / no devices
 inline constexpr const char* kErrClosed = "ERR_CLOSED";                    // handle already released
 inline constexpr const char* kErrInternal = "ERR_INTERNAL";
+
+struct ErrorCodeName {
+  const char* name;  // the key in addon/lib/errors.ts ErrorCodes
+  const char* code;
+};
+inline constexpr ErrorCodeName kErrorCodes[] = {
+    {"invalidParams", kErrInvalidParams}, {"invalidArgument", kErrInvalidArgument},
+    {"outOfMemory", kErrOutOfMemory},     {"noModel", kErrNoModel},
+    {"device", kErrDevice},               {"noBackend", kErrNoBackend},
+    {"closed", kErrClosed},               {"internal", kErrInternal},
+};
 
 class Error : public std::runtime_error {
  public:

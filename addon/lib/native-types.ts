@@ -1,5 +1,18 @@
-// Hand-typed exports of the native addon (addon/src/binding/addon.cc). Only engine.ts and tests use these.
+// Hand-typed exports of the native addon (addon/src/binding/addon.cc, errors.cc). Only the engine, its errors and
+// tests use these; native.ts loads the addon.
 import type { DeviceInfo, ModelParams, NonceDetails, WeightDigest } from './types.js';
+
+/** The engine's error codes by name, as core/error.h defines them (their one definition). */
+export interface NativeErrorCodes {
+  readonly invalidParams: string;
+  readonly invalidArgument: string;
+  readonly outOfMemory: string;
+  readonly noModel: string;
+  readonly device: string;
+  readonly noBackend: string;
+  readonly closed: string;
+  readonly internal: string;
+}
 
 export interface NativeModel {
   info(): { blockHash: string; poolSize: number; totalParams: number; ffnHiddenDim: number; parameterCount: number };
@@ -27,7 +40,12 @@ export interface NativeBinding {
   openDevice(backend: 'cpu' | 'cuda', index: number, threads: number, memoryLimitBytes?: number): Promise<NativeDevice>;
   measureGemmTflops(index: number, m?: number, n?: number, k?: number): Promise<number>;
   hardwareThreads(): number;
-  /** Test-only exports of the engine core (addon/src/binding/testing.cc). */
+  /** Every error the addon reports from now on is an instance of `cls`, constructed as new cls(code, message). */
+  setErrorClass(cls: new (code: string, message: string) => Error): void;
+  errorCodes: NativeErrorCodes;
+  /** The test addon's test-only exports (addon/test/native/); absent from the product addon. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   testing?: any;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  testingCpu?: any;
 }

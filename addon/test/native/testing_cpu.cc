@@ -1,4 +1,4 @@
-#include "binding/testing_cpu.h"
+#include "testing_cpu.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,6 +6,9 @@
 #include <random>
 #include <vector>
 
+#include "binding/convert.h"
+#include "binding/errors.h"
+#include "core/error.h"
 #include "core/half.h"
 #include "cpu/fp16.h"
 #include "cpu/gemm.h"
@@ -15,10 +18,10 @@
 namespace lgb_binding {
 namespace {
 
-int64_t IntArg(const Napi::CallbackInfo& info, size_t i, int64_t lo, int64_t hi) {
-  if (info.Length() <= i || !info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), "expected a number");
-  int64_t v = info[i].As<Napi::Number>().Int64Value();
-  if (v < lo || v > hi) throw Napi::RangeError::New(info.Env(), "argument out of range");
+int64_t BoundedInt(const Napi::CallbackInfo& info, size_t i, int64_t lo, int64_t hi) {
+  if (info.Length() <= i || info[i].IsUndefined()) throw lgb::Error(lgb::kErrInvalidArgument, "argument: missing");
+  const int64_t v = IntArg(info, i, "argument", 0);
+  if (v < lo || v > hi) throw lgb::Error(lgb::kErrInvalidArgument, "argument: out of range");
   return v;
 }
 
@@ -35,9 +38,9 @@ Napi::Object Agreement(Napi::Env env, int64_t mismatches, size_t checked) {
 // N(0,1) activations and N(0,0.02) weights) through the best and the portable kernel; mismatches counts output bits
 // that differ. Also checks a handful of outputs against gemm.h's summation order written out plainly.
 Napi::Value GemmKernelsAgree(const Napi::CallbackInfo& info) {
-  const int64_t m = IntArg(info, 0, 1, 4096), n = IntArg(info, 1, 1, 65536), k = IntArg(info, 2, 1, 65536);
-  const int threads = static_cast<int>(IntArg(info, 3, 0, 256));
-  std::mt19937_64 rng(static_cast<uint64_t>(IntArg(info, 4, 0, INT64_MAX)));
+  const int64_t m = BoundedInt(info, 0, 1, 4096), n = BoundedInt(info, 1, 1, 65536), k = BoundedInt(info, 2, 1, 65536);
+  const int threads = static_cast<int>(BoundedInt(info, 3, 0, 256));
+  std::mt19937_64 rng(static_cast<uint64_t>(BoundedInt(info, 4, 0, INT64_MAX)));
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::vector<float> x(m * k);
   for (auto& v : x) v = lgb::cpu::round_fp16(normal(rng));
@@ -76,8 +79,8 @@ Napi::Value GemmKernelsAgree(const Napi::CallbackInfo& info) {
 // scalar core/half.h routine, on random float32 bit patterns plus every fp16 rounding boundary and its neighbours
 // (ties, subnormals, overflow). NaNs are left out (their payloads are not part of the contract).
 Napi::Value RoundFp16Agree(const Napi::CallbackInfo& info) {
-  const int64_t count = IntArg(info, 0, 0, 100000000);
-  std::mt19937 rng(static_cast<uint32_t>(IntArg(info, 1, 0, UINT32_MAX)));
+  const int64_t count = BoundedInt(info, 0, 0, 100000000);
+  std::mt19937 rng(static_cast<uint32_t>(BoundedInt(info, 1, 0, UINT32_MAX)));
   std::vector<uint32_t> bits;
   bits.reserve(count + 65536 * 6);
   for (int64_t i = 0; i < count; ++i) bits.push_back(rng());
@@ -112,8 +115,8 @@ Napi::Value RoundFp16Agree(const Napi::CallbackInfo& info) {
 // siluAgree(count, seed) -> { simd, mismatches, checked }: the SIMD silu (double-precision exp, AVX2) against the
 // portable one on random float32 values over the whole range where silu is neither 0 nor x, plus edge values.
 Napi::Value SiluAgree(const Napi::CallbackInfo& info) {
-  const int64_t count = IntArg(info, 0, 0, 100000000);
-  std::mt19937 rng(static_cast<uint32_t>(IntArg(info, 1, 0, UINT32_MAX)));
+  const int64_t count = BoundedInt(info, 0, 0, 100000000);
+  std::mt19937 rng(static_cast<uint32_t>(BoundedInt(info, 1, 0, UINT32_MAX)));
   std::uniform_real_distribution<float> wide(-120.0f, 120.0f);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   std::vector<float> x;
@@ -133,9 +136,14 @@ Napi::Value SiluAgree(const Napi::CallbackInfo& info) {
 
 void InitTestingCpu(Napi::Env env, Napi::Object exports) {
   Napi::Object t = Napi::Object::New(env);
-  t.Set("gemmKernelsAgree", Napi::Function::New(env, GemmKernelsAgree, "gemmKernelsAgree"));
-  t.Set("roundFp16Agree", Napi::Function::New(env, RoundFp16Agree, "roundFp16Agree"));
-  t.Set("siluAgree", Napi::Function::New(env, SiluAgree, "siluAgree"));
+  auto def = [&](const char* name, Napi::Value (*fn)(const Napi::CallbackInfo&)) {
+    t.Set(name, Napi::Function::New(env, [fn](const Napi::CallbackInfo& info) {
+      return Guarded(info, [&] { return fn(info); });
+    }, name));
+  };
+  def("gemmKernelsAgree", GemmKernelsAgree);
+  def("roundFp16Agree", RoundFp16Agree);
+  def("siluAgree", SiluAgree);
   exports.Set("testingCpu", t);
 }
 

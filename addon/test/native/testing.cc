@@ -1,4 +1,4 @@
-#include "binding/testing.h"
+#include "testing.h"
 
 #include <chrono>
 #include <cstdio>
@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "binding/convert.h"
+#include "binding/errors.h"
 #include "core/error.h"
 #include "core/half.h"
 #include "core/model.h"
@@ -26,40 +28,18 @@ namespace {
 
 using Fn = std::function<Napi::Value(const Napi::CallbackInfo&)>;
 
-// Every export: lgb::Error becomes a JS Error with .code, other C++ exceptions ERR_INTERNAL.
+// Every export reports failures as the engine's do (Guarded) and reads arguments with the binding's readers.
 Napi::Function Wrap(Napi::Env env, const char* name, Fn fn) {
   return Napi::Function::New(
-      env,
-      [fn](const Napi::CallbackInfo& info) -> Napi::Value {
-        try {
-          return fn(info);
-        } catch (const lgb::Error& e) {
-          Napi::Error err = Napi::Error::New(info.Env(), e.what());
-          err.Set("code", Napi::String::New(info.Env(), e.code()));
-          throw err;
-        } catch (const Napi::Error&) {
-          throw;
-        } catch (const std::exception& e) {
-          Napi::Error err = Napi::Error::New(info.Env(), e.what());
-          err.Set("code", Napi::String::New(info.Env(), lgb::kErrInternal));
-          throw err;
-        }
-      },
+      env, [fn](const Napi::CallbackInfo& info) -> Napi::Value { return Guarded(info, [&] { return fn(info); }); },
       name);
 }
 
-std::string Str(const Napi::CallbackInfo& info, size_t i) {
-  if (!info[i].IsString()) throw lgb::Error(lgb::kErrInvalidArgument, "argument " + std::to_string(i) + ": string");
-  return info[i].As<Napi::String>().Utf8Value();
-}
-int64_t Int(const Napi::CallbackInfo& info, size_t i, int64_t def = 0) {
-  if (info.Length() <= i || info[i].IsUndefined()) return def;
-  if (!info[i].IsNumber()) throw lgb::Error(lgb::kErrInvalidArgument, "argument " + std::to_string(i) + ": number");
-  return info[i].As<Napi::Number>().Int64Value();
-}
+std::string Str(const Napi::CallbackInfo& info, size_t i) { return StringArg(info, i, "argument"); }
+int64_t Int(const Napi::CallbackInfo& info, size_t i, int64_t def = 0) { return IntArg(info, i, "argument", def); }
 double Num(const Napi::CallbackInfo& info, size_t i) {
-  if (!info[i].IsNumber()) throw lgb::Error(lgb::kErrInvalidArgument, "argument " + std::to_string(i) + ": number");
-  return info[i].As<Napi::Number>().DoubleValue();
+  if (info.Length() <= i || info[i].IsUndefined()) throw lgb::Error(lgb::kErrInvalidArgument, "argument: missing");
+  return NumberArg(info, i, "argument", 0);
 }
 
 std::string Hex64(uint64_t v) {
