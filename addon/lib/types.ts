@@ -31,12 +31,6 @@ export interface DeviceInfo {
   arch: string;
 }
 
-export interface LoadStats {
-  weightBytes: number;
-  scratchBytes: number;
-  seconds: number;
-}
-
 export interface BatchResult {
   /** Distance of each nonce, in the order given. */
   dist: Float64Array;

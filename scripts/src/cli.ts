@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // llama-gpu-bench: the package's command line. Results go to stdout (JSON), logs and progress to stderr.
 // Exit codes: 0 ok, 1 failure, 2 bad usage or bad params.
-import { EngineError } from '../../addon/lib/index.js';
+import { EngineError, ErrorCodes } from '../../addon/lib/index.js';
 import { defuse } from '../../common/src/log.js';
 import { UsageError } from './args.js';
 import { benchCommand } from './commands/bench.js';
@@ -61,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     await command(rest);
     return 0;
   } catch (err) {
-    if (err instanceof UsageError || (err instanceof EngineError && (err.code === 'ERR_INVALID_PARAMS' || err.code === 'ERR_INVALID_ARGUMENT'))) {
+    if (err instanceof UsageError || (err instanceof EngineError && (err.code === ErrorCodes.invalidParams || err.code === ErrorCodes.invalidArgument))) {
       process.stderr.write(say(`llama-gpu-bench ${name}: ${err.message}\n`));
       return 2;
     }

@@ -6,9 +6,10 @@ import underPressure from '@fastify/under-pressure';
 import { answerClientError } from '../../common/src/client-error.js';
 import type { Logger } from '../../common/src/log.js';
 import { SHUTDOWN_RESERVE_MS, type ServerConfig } from './config.js';
-import { Health, type ServerContext } from './context.js';
+import type { ServerContext } from './context.js';
+import { Health } from './health.js';
 import type { ServerEngine } from './engine.js';
-import { BadUrl, errorBody, NotFound, UnderPressure } from './errors.js';
+import { BadUrl, Busy, CudaBroken, errorBody, NotFound, UnderPressure } from './errors.js';
 import { Outbound } from './http/outbound.js';
 import { JobSlot } from './jobs/slot.js';
 import { ServerMetrics } from './metrics.js';
@@ -56,9 +57,10 @@ export const modelServer: FastifyPluginAsync<AppOptions> = async (app, opts) => 
   app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const status = err.statusCode !== undefined && err.statusCode >= 400 ? err.statusCode : 500;
-    if (status >= 500 && err.code !== 'ERR_BUSY' && err.code !== 'ERR_CUDA_BROKEN') request.log.error({ err }, 'request failed');
+    const refusal = err instanceof Busy || err instanceof CudaBroken || err instanceof UnderPressure;
+    if (status >= 500 && !refusal) request.log.error({ err }, 'request failed');
     else request.log.info({ err }, 'request refused');
-    if (err.code === 'ERR_BUSY') void reply.header('retry-after', String(ctx.slot.retryAfterSeconds()));
+    if (err instanceof Busy) void reply.header('retry-after', String(ctx.slot.retryAfterSeconds()));
     return reply.code(status).send(errorBody(err));
   });
   app.setNotFoundHandler((request, reply) => {

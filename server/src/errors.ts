@@ -48,12 +48,12 @@ export interface ErrorLine {
 }
 
 /** error_type of the lines for our own coded failures; the rest use the error's class name, like the reference. */
-const LINE_TYPES: Record<string, string> = {
-  [ErrorCodes.invalidParams]: 'ParamsError',
-  [ErrorCodes.outOfMemory]: 'ParamsError',
-  ERR_LOAD_TIMEOUT: 'TimeoutError',
-  ERR_ORCHESTRATOR: 'ConnectionError',
-};
+function lineType(err: Error, code: string): string {
+  if (code === ErrorCodes.invalidParams || code === ErrorCodes.outOfMemory) return 'ParamsError';
+  if (err instanceof ModelLoadTimeout) return 'TimeoutError';
+  if (err instanceof OrchestratorUnreachable) return 'ConnectionError';
+  return err.name === 'FastifyError' ? 'ValidationError' : err.name;
+}
 
 /** The stream line for an error after the stream started. */
 export function errorLine(err: unknown): ErrorLine {
@@ -61,8 +61,5 @@ export function errorLine(err: unknown): ErrorLine {
   const code = (err as Error & { code?: unknown }).code;
   if (typeof code !== 'string') return { error: err.message, error_type: err.name };
   if (isFatalDeviceError(err)) return { error: err.message, error_type: 'NotEnoughGPUResources', code, fatal: true };
-  // The engine's params errors read "<field>: <reason>"; a client sees them as "Invalid params: ..." everywhere.
-  const message = err instanceof EngineError && LINE_TYPES[code] === 'ParamsError' ? new InvalidParams(err.message).message : err.message;
-  const type = LINE_TYPES[code] ?? (err.name === 'FastifyError' ? 'ValidationError' : err.name);
-  return { error: message, error_type: type, code };
+  return { error: err.message, error_type: lineType(err, code), code };
 }

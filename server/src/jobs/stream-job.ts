@@ -1,12 +1,12 @@
 // The frame every streaming route shares: take the devices (a takeover, or 503), stream the job's lines, turn a
 // failure into the spec's error line, end the stream, free the devices, and report a fatal device failure.
+// (The model a job needs is jobs/model.ts's.)
 // "job started" and "job ended" are logged with the job's id: the soak suite checks time limits against them.
 import type { FastifyReply } from 'fastify';
 import { anySignal } from '../../../common/src/deadline.js';
 import { logDeviceFailure } from '../../../common/src/log.js';
-import { EngineError, ErrorCodes, parseParams, ParamsError, type ModelParams } from '../../../addon/lib/index.js';
 import type { ServerContext } from '../context.js';
-import { CudaBroken, errorLine, InvalidParams } from '../errors.js';
+import { CudaBroken, errorLine } from '../errors.js';
 import { NdjsonStream } from '../http/ndjson.js';
 import { stopReason, type JobKind, type Lease } from './slot.js';
 
@@ -23,27 +23,6 @@ export async function acquireDevices(ctx: ServerContext, kind: JobKind, expected
     throw new CudaBroken();
   }
   return lease;
-}
-
-/** A job's params, validated by the engine's rules; "Invalid params: <field>: <reason>" otherwise. */
-export function toModelParams(value: unknown): ModelParams {
-  try {
-    return parseParams(value);
-  } catch (err) {
-    if (err instanceof ParamsError) throw new InvalidParams(err.message);
-    throw err;
-  }
-}
-
-/** Whether a load failure is the job's fault (a shape the devices cannot hold): a 400 before a stream starts. */
-export function isParamsFailure(err: unknown): err is EngineError {
-  return err instanceof EngineError && (err.code === ErrorCodes.invalidParams || err.code === ErrorCodes.outOfMemory);
-}
-
-export async function loadModel(ctx: ServerContext, blockHash: string, params: ModelParams): Promise<number> {
-  const { reused, seconds } = await ctx.engine.load(blockHash, params);
-  ctx.log.info({ blockHash: blockHash.slice(0, 16), reused, seconds, devices: ctx.engine.devices.length }, 'model ready');
-  return seconds;
 }
 
 /** Writes the error line for `err`; a fatal device failure also sets cuda_broken. Returns whether it was fatal. */

@@ -6,7 +6,8 @@ import { Deadline, sleep } from '../../../common/src/deadline.js';
 import type { NdjsonStream } from '../http/ndjson.js';
 import { Generation } from './generation.js';
 import type { Lease } from './slot.js';
-import { loadModel, toModelParams, type JobSummary } from './stream-job.js';
+import { loadModel, toModelParams } from './model.js';
+import type { JobSummary } from './stream-job.js';
 
 export interface WarmupRequest {
   callbackUrl: string;

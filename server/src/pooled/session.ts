@@ -9,13 +9,15 @@ import type { ServerContext } from '../context.js';
 import { deviceLabel } from '../engine.js';
 import { ModelLoadTimeout, OrchestratorUnreachable } from '../errors.js';
 import type { NdjsonStream } from '../http/ndjson.js';
-import { batchSize, selectValid } from '../jobs/batches.js';
+import { batchSize } from '../jobs/batches.js';
+import { resultLine } from '../jobs/result-line.js';
 import { stopReason, type Lease } from '../jobs/slot.js';
-import { loadModel, toModelParams, type JobSummary } from '../jobs/stream-job.js';
+import { loadModel, toModelParams } from '../jobs/model.js';
+import type { JobSummary } from '../jobs/stream-job.js';
 import { readMessage, type OrchestratorMessage, type PooledConfig } from './messages.js';
 import { OrchestratorClient } from './orchestrator.js';
 import { ResultOutbox } from './outbox.js';
-import { Epochs, type Epoch } from './work.js';
+import { Epochs, type Epoch } from './epochs.js';
 
 /** After the cleanup's time ran out, the shutdown notice still gets one try this short (a shutdown's last
  *  seconds are reserved for it and for closing the stream). */
@@ -234,35 +236,16 @@ export class PooledSession {
     return true;
   }
 
-  private async onBatch(epoch: Epoch, { worker, device, nonces, dist, nextNonce, seconds }: StreamBatch, stop: AbortSignal): Promise<void> {
-    const valid = selectValid(nonces, dist, this.config.r_target ?? 0);
-    const counters = epoch.counters[worker];
-    counters.batches += 1;
-    counters.computed += nonces.length;
-    counters.valid += valid.nonces.length;
-    this.ctx.metrics.batch(device, nonces.length, valid.nonces.length, seconds);
-    const result = {
-      // An orchestrator that receives a result twice (a timed-out send that did arrive, then sent again) can tell.
-      result_id: `${this.client.workerId}:${this.resultsSent + 1}`,
-      worker_id: worker,
-      public_key: epoch.publicKey,
-      block_hash: this.config.block_hash,
-      block_height: this.config.block_height ?? 0,
-      nonces: valid.nonces,
-      dist: valid.dist,
-      node_id: worker,
-      batch_number: counters.batches,
-      batch_computed: nonces.length,
-      batch_valid: valid.nonces.length,
-      total_computed: counters.computed,
-      total_valid: counters.valid,
-      elapsed_seconds: Math.floor((Date.now() - epoch.started) / 1000),
-      next_nonce: nextNonce,
-    };
+  private async onBatch(epoch: Epoch, batch: StreamBatch, stop: AbortSignal): Promise<void> {
+    const id = { publicKey: epoch.publicKey, blockHash: this.config.block_hash ?? '', blockHeight: this.config.block_height ?? 0,
+      rTarget: this.config.r_target ?? 0, started: epoch.started };
+    // An orchestrator that receives a result twice (a timed-out send that did arrive, then sent again) can tell.
+    const result = { result_id: `${this.client.workerId}:${this.resultsSent + 1}`, ...resultLine(id, batch, epoch.counters[batch.worker]) };
+    this.ctx.metrics.batch(batch.device, result.batch_computed, result.batch_valid, batch.seconds);
     this.outbox.push(result);
     this.resultsSent += 1;
     this.stream.write(result);
-    this.log.debug({ device: deviceLabel(device), valid: valid.nonces.length }, 'pooled: batch');
+    this.log.debug({ device: deviceLabel(batch.device), valid: result.batch_valid }, 'pooled: batch');
     await this.stream.drained(stop);
   }
 

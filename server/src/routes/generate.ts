@@ -1,13 +1,13 @@
 // POST /generate: validate, take the devices, build (or reuse) the model, then stream result lines.
 // Everything that can be the request's fault (fields, params, a model too large) is a plain 400 before the
-// stream starts; only a fatal device failure during the build is reported as a stream line, as the spec says.
+// stream starts; only a fatal device failure during the build is reported as a stream line (jobs/model.ts).
 import type { FastifyInstance } from 'fastify';
 import { parseBody, validators } from '../body.js';
 import type { ServerContext } from '../context.js';
-import { isFatalDeviceError, InvalidParams } from '../errors.js';
 import { clientGone } from '../http/ndjson.js';
 import { Generation } from '../jobs/generation.js';
-import { acquireDevices, isParamsFailure, loadModel, streamJob, toModelParams } from '../jobs/stream-job.js';
+import { loadBeforeStream, toModelParams } from '../jobs/model.js';
+import { acquireDevices, streamJob } from '../jobs/stream-job.js';
 
 export function generateRoute(app: FastifyInstance, ctx: ServerContext): void {
   app.post('/generate', async (request, reply) => {
@@ -15,15 +15,12 @@ export function generateRoute(app: FastifyInstance, ctx: ServerContext): void {
     const params = toModelParams(body.params);
     const gone = clientGone(reply.raw);
     const lease = await acquireDevices(ctx, 'generate', ctx.config.maxJobDurationMs, gone);
-    let loadFailure: unknown;
+    let loadFailure: Error | undefined;
     try {
-      await loadModel(ctx, body.block_hash, params);
+      loadFailure = await loadBeforeStream(ctx, body.block_hash, params);
     } catch (err) {
-      if (!isFatalDeviceError(err)) {
-        lease.release();
-        throw isParamsFailure(err) ? new InvalidParams(err.message) : err;
-      }
-      loadFailure = err;
+      lease.release();
+      throw err;
     }
     request.log.info({ job: lease.id, blockHeight: body.block_height, publicKey: body.public_key.slice(0, 16) }, 'generate');
     await streamJob(ctx, reply, lease, gone, async (stream, signal) => {

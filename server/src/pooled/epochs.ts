@@ -2,12 +2,7 @@
 // interleaved stream (GPU g of G takes start + g + x*G until past the end). A new key or range starts a new
 // epoch: counters reset, the range restarts from its start, the old epoch's stream stops after its batches in
 // flight. When a range is exhausted, the devices wait for the next epoch.
-
-export interface DeviceCounters {
-  batches: number;
-  computed: number;
-  valid: number;
-}
+import { noCounters, type Counters } from '../jobs/result-line.js';
 
 export interface Epoch {
   readonly publicKey: string;
@@ -15,7 +10,7 @@ export interface Epoch {
   /** Inclusive. */
   readonly last: number;
   readonly started: number;
-  readonly counters: DeviceCounters[];
+  readonly counters: Counters[];
   /** Aborted when a newer epoch replaces this one. */
   readonly replaced: AbortController;
   /** Its whole range has been computed. */
@@ -37,7 +32,7 @@ export class Epochs {
     this.epoch = {
       publicKey, first, last,
       started: Date.now(),
-      counters: Array.from({ length: this.workers }, () => ({ batches: 0, computed: 0, valid: 0 })),
+      counters: Array.from({ length: this.workers }, noCounters),
       replaced: new AbortController(),
       done: false,
     };
