@@ -1,6 +1,7 @@
-// The forward pass (see forward.h; poc-compute.md §6). Rows are batched over nonces x positions for every GEMM.
-// The last layer computes attention for the last query row only (all keys and values are still needed) and runs
-// wo, the FFN, the final norm and the output projection on the last position alone.
+// The forward pass (see forward.h; poc-compute.md §6), laid out as the CPU's (cpu/forward.cc). Rows are batched
+// over nonces x positions for every GEMM. The last layer computes attention for the last query row only (all keys
+// and values are still needed) and runs wo, the FFN, the final norm and the output projection on the last position
+// alone.
 #include "cuda/forward.h"
 
 #include "core/error.h"
@@ -56,159 +57,151 @@ uint64_t Activations::bytes() const {
          b.bytes() + h_last.bytes() + logits.bytes() + perm.bytes() + dist.bytes();
 }
 
-OpTimer::~OpTimer() {
-  for (auto& s : spans_) {
-    cudaEventDestroy(s.start);
-    cudaEventDestroy(s.stop);
-  }
-  for (auto e : free_) cudaEventDestroy(e);
-}
-
-cudaEvent_t OpTimer::take() {
-  if (!free_.empty()) {
-    cudaEvent_t e = free_.back();
-    free_.pop_back();
-    return e;
-  }
-  cudaEvent_t e = nullptr;
-  LGB_CUDA(cudaEventCreate(&e));
-  return e;
-}
-
-void OpTimer::begin(const char* op, cudaStream_t stream) {
-  cudaEvent_t start = take(), stop = take();
-  spans_.push_back({op, start, stop});
-  LGB_CUDA(cudaEventRecord(start, stream));
-}
-
-// Runs in destructors: a failed record surfaces in collect() (elapsed time of an unrecorded event).
-void OpTimer::end(cudaStream_t stream) noexcept { cudaEventRecord(spans_.back().stop, stream); }
-
-std::vector<std::pair<std::string, double>> OpTimer::collect() {
-  std::vector<std::pair<std::string, double>> totals;
-  for (auto& s : spans_) {
-    float ms = 0;
-    LGB_CUDA(cudaEventElapsedTime(&ms, s.start, s.stop));
-    auto it = totals.begin();
-    while (it != totals.end() && it->first != s.op) ++it;
-    if (it == totals.end()) totals.emplace_back(s.op, ms);
-    else it->second += ms;
-    free_.push_back(s.start);
-    free_.push_back(s.stop);
-  }
-  spans_.clear();
-  return totals;
-}
-
 namespace {
 
-// Times one op when a timer is given (RAII: begin in the constructor, end in the destructor).
-class Span {
+// One forward of `batch` nonces: the layers as the CPU's forward (cpu/forward.cc) has them — full_layer for every
+// layer but the last, last_layer, feed_forward — over the GPU's fused ops. Each op is named through op(), which
+// times it when a profile asks (an OpTimer) and is otherwise a plain call: the math does not carry the profiling.
+class ForwardPass {
  public:
-  Span(OpTimer* t, const char* op, cudaStream_t s) : t_(t), s_(s) {
-    if (t_) t_->begin(op, s_);
-  }
-  ~Span() {
-    if (t_) t_->end(s_);
+  ForwardPass(Gemm& gemm, const DeviceWeights& w, const ModelParams& p, const ParamLayout& layout, Activations& act,
+              int64_t batch, cudaStream_t stream, OpTimer* timer)
+      : gemm_(gemm), w_(w), p_(p), layout_(layout), act_(act), d_(p), batch_(batch), rows_(batch * d_.seq),
+        eps_(static_cast<float>(p.norm_eps)), shape_{batch, d_.seq, p.n_heads, p.n_kv_heads, p.head_dim()},
+        // Full batches may time cuBLASLt's candidates once per shape (gemm.h); partial ones take the heuristic's pick.
+        tune_(batch == act.max_batch), stream_(stream), timer_(timer) {}
+
+  void run() {
+    const int64_t n_layers = static_cast<int64_t>(layout_.layers.size());
+    // x = attention_norm_0(h)
+    op("add+rmsnorm", [&] {
+      LGB_CUDA(launch_add_rmsnorm(act_.h.get(), nullptr, w_.weight(layout_.layers[0].attention_norm), act_.x.get(),
+                                  rows_, d_.dim, eps_, stream_));
+    });
+    for (int64_t l = 0; l + 1 < n_layers; ++l) full_layer(l);
+    last_layer(n_layers - 1);
+    op("distance", [&] {
+      LGB_CUDA(launch_distance(act_.logits.get(), act_.logits_ld, act_.perm.get(), w_.target(), d_.vocab, batch_,
+                               act_.dist.get(), stream_));
+    });
   }
 
  private:
-  OpTimer* t_;
-  cudaStream_t s_;
-};
+  // Layer l on every position; x holds attention_norm_l(h) on entry and attention_norm_{l+1}(h) on exit.
+  void full_layer(int64_t l) {
+    const LayerParamIndex& li = layout_.layers[l];
+    attention(li, false);
+    op("gemm wo", [&] {
+      gemm_.matmul(act_.att.get(), d_.qdim, w_.weight(li.wo), d_.qdim, act_.o.get(), d_.dim, rows_, d_.dim, d_.qdim,
+                   stream_, tune_);
+    });
+    // h += o; x = ffn_norm(h)
+    op("add+rmsnorm", [&] {
+      LGB_CUDA(launch_add_rmsnorm(act_.h.get(), act_.o.get(), w_.weight(li.ffn_norm), act_.x.get(), rows_, d_.dim,
+                                  eps_, stream_));
+    });
+    feed_forward(li, rows_);
+    // h += ffn; x = attention_norm_{l+1}(h)
+    op("add+rmsnorm", [&] {
+      LGB_CUDA(launch_add_rmsnorm(act_.h.get(), act_.o.get(), w_.weight(layout_.layers[l + 1].attention_norm),
+                                  act_.x.get(), rows_, d_.dim, eps_, stream_));
+    });
+  }
 
-// FFN on `rows` rows: out = W2ᵀ-proj(fp16(silu(x·W1ᵀ)) * (x·W3ᵀ)).
-void ffn(Gemm& gemm, const DeviceWeights& w, const LayerParamIndex& li, const Dims& d, Activations& act,
-         int64_t rows, bool tune, cudaStream_t stream, OpTimer* timer) {
-  {
-    Span span(timer, "gemm w1 w3", stream);
-    gemm.matmul(act.x.get(), d.dim, w.weight(li.w1), d.dim, act.a.get(), d.ffn, rows, d.ffn, d.dim, stream, tune);
-    gemm.matmul(act.x.get(), d.dim, w.weight(li.w3), d.dim, act.b.get(), d.ffn, rows, d.ffn, d.dim, stream, tune);
+  // The last layer: keys and values of every position, attention for the last query row only; then wo, the FFN,
+  // the final norm and the output projection on the last position alone (h_last: (batch, dim)).
+  void last_layer(int64_t l) {
+    const LayerParamIndex& li = layout_.layers[l];
+    attention(li, true);  // att holds (batch, qdim)
+    op("last position (wo, ffn, norm, output)", [&] {
+      LGB_CUDA(launch_gather_rows(act_.h.get(), d_.seq, d_.seq - 1, act_.h_last.get(), batch_, d_.dim, stream_));
+      gemm_.matmul(act_.att.get(), d_.qdim, w_.weight(li.wo), d_.qdim, act_.o.get(), d_.dim, batch_, d_.dim, d_.qdim,
+                   stream_, tune_);
+      LGB_CUDA(launch_add_rmsnorm(act_.h_last.get(), act_.o.get(), w_.weight(li.ffn_norm), act_.x.get(), batch_,
+                                  d_.dim, eps_, stream_));
+      feed_forward(li, batch_);
+      LGB_CUDA(launch_add_rmsnorm(act_.h_last.get(), act_.o.get(), w_.weight(layout_.norm), act_.x.get(), batch_,
+                                  d_.dim, eps_, stream_));
+      gemm_.matmul(act_.x.get(), d_.dim, w_.weight(layout_.output), d_.dim, act_.logits.get(), act_.logits_ld, batch_,
+                   d_.vocab, d_.dim, stream_, tune_);
+    });
   }
-  {
-    Span span(timer, "swiglu", stream);
-    LGB_CUDA(launch_swiglu(act.a.get(), act.b.get(), rows * d.ffn, stream));
+
+  // q, k, v = x·Wqᵀ, x·Wkᵀ, x·Wvᵀ; RoPE on q and k; causal attention into att (the last position's only when
+  // `last_only`).
+  void attention(const LayerParamIndex& li, bool last_only) {
+    const int64_t hd = p_.head_dim();
+    op("gemm wq wk wv", [&] {
+      gemm_.matmul(act_.x.get(), d_.dim, w_.weight(li.wq), d_.dim, act_.q.get(), d_.qdim, rows_, d_.qdim, d_.dim,
+                   stream_, tune_);
+      gemm_.matmul(act_.x.get(), d_.dim, w_.weight(li.wk), d_.dim, act_.k.get(), d_.kvdim, rows_, d_.kvdim, d_.dim,
+                   stream_, tune_);
+      gemm_.matmul(act_.x.get(), d_.dim, w_.weight(li.wv), d_.dim, act_.v.get(), d_.kvdim, rows_, d_.kvdim, d_.dim,
+                   stream_, tune_);
+    });
+    op("rope", [&] {
+      LGB_CUDA(launch_rope(act_.q.get(), rows_, p_.n_heads, hd, d_.seq, w_.rope_cos(), w_.rope_sin(), stream_));
+      LGB_CUDA(launch_rope(act_.k.get(), rows_, p_.n_kv_heads, hd, d_.seq, w_.rope_cos(), w_.rope_sin(), stream_));
+    });
+    op("attention", [&] {
+      LGB_CUDA(launch_attention(act_.q.get(), act_.k.get(), act_.v.get(), act_.att.get(), shape_, last_only,
+                                stream_));
+    });
   }
-  Span span(timer, "gemm w2", stream);
-  gemm.matmul(act.a.get(), d.ffn, w.weight(li.w2), d.ffn, act.o.get(), d.dim, rows, d.dim, d.ffn, stream, tune);
-}
+
+  // o = W2·(fp16(silu(x·W1ᵀ)) * (x·W3ᵀ)) on `rows` rows of x.
+  void feed_forward(const LayerParamIndex& li, int64_t rows) {
+    op("gemm w1 w3", [&] {
+      gemm_.matmul(act_.x.get(), d_.dim, w_.weight(li.w1), d_.dim, act_.a.get(), d_.ffn, rows, d_.ffn, d_.dim,
+                   stream_, tune_);
+      gemm_.matmul(act_.x.get(), d_.dim, w_.weight(li.w3), d_.dim, act_.b.get(), d_.ffn, rows, d_.ffn, d_.dim,
+                   stream_, tune_);
+    });
+    op("swiglu", [&] { LGB_CUDA(launch_swiglu(act_.a.get(), act_.b.get(), rows * d_.ffn, stream_)); });
+    op("gemm w2", [&] {
+      gemm_.matmul(act_.a.get(), d_.ffn, w_.weight(li.w2), d_.ffn, act_.o.get(), d_.dim, rows, d_.dim, d_.ffn,
+                   stream_, tune_);
+    });
+  }
+
+  // Runs one named op; with a timer, the outermost op of a nesting is timed as one span.
+  template <typename F>
+  void op(const char* name, F&& enqueue) {
+    const bool timed = timer_ != nullptr && depth_ == 0;
+    if (timed) timer_->begin(name, stream_);
+    ++depth_;
+    struct Close {
+      ForwardPass& f;
+      bool timed;
+      ~Close() {
+        --f.depth_;
+        if (timed) f.timer_->end(f.stream_);
+      }
+    } close{*this, timed};
+    enqueue();
+  }
+
+  Gemm& gemm_;
+  const DeviceWeights& w_;
+  const ModelParams& p_;
+  const ParamLayout& layout_;
+  Activations& act_;
+  const Dims d_;
+  const int64_t batch_, rows_;
+  const float eps_;
+  const AttentionShape shape_;
+  const bool tune_;
+  cudaStream_t stream_;
+  OpTimer* timer_;
+  int depth_ = 0;
+};
 
 }  // namespace
 
 void enqueue_forward(Gemm& gemm, const DeviceWeights& w, const ModelParams& p, const ParamLayout& layout,
                      Activations& act, int64_t batch, cudaStream_t stream, OpTimer* timer) {
   if (batch < 1 || batch > act.max_batch) throw Error(kErrInternal, "forward batch outside the scratch capacity");
-  const Dims d(p);
-  const int64_t rows = batch * d.seq, hd = p.head_dim();
-  const float eps = static_cast<float>(p.norm_eps);
-  const int64_t n_layers = static_cast<int64_t>(layout.layers.size());
-  const AttentionShape shape{batch, d.seq, p.n_heads, p.n_kv_heads, hd};
-  // Full batches may time cuBLASLt's candidates once per shape (gemm.h); partial ones take the heuristic's pick.
-  const bool tune = batch == act.max_batch;
-
-  // x = attention_norm_0(h)
-  {
-    Span span(timer, "add+rmsnorm", stream);
-    LGB_CUDA(launch_add_rmsnorm(act.h.get(), nullptr, w.weight(layout.layers[0].attention_norm), act.x.get(), rows,
-                                d.dim, eps, stream));
-  }
-  for (int64_t l = 0; l < n_layers; ++l) {
-    const LayerParamIndex& li = layout.layers[l];
-    const bool last = l == n_layers - 1;
-    {
-      Span span(timer, "gemm wq wk wv", stream);
-      gemm.matmul(act.x.get(), d.dim, w.weight(li.wq), d.dim, act.q.get(), d.qdim, rows, d.qdim, d.dim, stream,
-                  tune);
-      gemm.matmul(act.x.get(), d.dim, w.weight(li.wk), d.dim, act.k.get(), d.kvdim, rows, d.kvdim, d.dim, stream,
-                  tune);
-      gemm.matmul(act.x.get(), d.dim, w.weight(li.wv), d.dim, act.v.get(), d.kvdim, rows, d.kvdim, d.dim, stream,
-                  tune);
-    }
-    {
-      Span span(timer, "rope", stream);
-      LGB_CUDA(launch_rope(act.q.get(), rows, p.n_heads, hd, d.seq, w.rope_cos(), w.rope_sin(), stream));
-      LGB_CUDA(launch_rope(act.k.get(), rows, p.n_kv_heads, hd, d.seq, w.rope_cos(), w.rope_sin(), stream));
-    }
-    {
-      Span span(timer, "attention", stream);
-      LGB_CUDA(launch_attention(act.q.get(), act.k.get(), act.v.get(), act.att.get(), shape, last, stream));
-    }
-
-    if (!last) {
-      {
-        Span span(timer, "gemm wo", stream);
-        gemm.matmul(act.att.get(), d.qdim, w.weight(li.wo), d.qdim, act.o.get(), d.dim, rows, d.dim, d.qdim,
-                    stream, tune);
-      }
-      {
-        // h += o; x = ffn_norm(h)
-        Span span(timer, "add+rmsnorm", stream);
-        LGB_CUDA(launch_add_rmsnorm(act.h.get(), act.o.get(), w.weight(li.ffn_norm), act.x.get(), rows, d.dim, eps,
-                                    stream));
-      }
-      ffn(gemm, w, li, d, act, rows, tune, stream, timer);
-      // h += ffn; x = attention_norm_{l+1}(h)
-      Span span(timer, "add+rmsnorm", stream);
-      LGB_CUDA(launch_add_rmsnorm(act.h.get(), act.o.get(), w.weight(layout.layers[l + 1].attention_norm),
-                                  act.x.get(), rows, d.dim, eps, stream));
-      continue;
-    }
-    // Last layer, last position only: att holds (batch, qdim).
-    Span span(timer, "last position (wo, ffn, norm, output)", stream);
-    LGB_CUDA(launch_gather_rows(act.h.get(), d.seq, d.seq - 1, act.h_last.get(), batch, d.dim, stream));
-    gemm.matmul(act.att.get(), d.qdim, w.weight(li.wo), d.qdim, act.o.get(), d.dim, batch, d.dim, d.qdim, stream,
-                tune);
-    LGB_CUDA(launch_add_rmsnorm(act.h_last.get(), act.o.get(), w.weight(li.ffn_norm), act.x.get(), batch, d.dim,
-                                eps, stream));
-    ffn(gemm, w, li, d, act, batch, tune, stream, nullptr);
-    LGB_CUDA(launch_add_rmsnorm(act.h_last.get(), act.o.get(), w.weight(layout.norm), act.x.get(), batch, d.dim,
-                                eps, stream));
-    gemm.matmul(act.x.get(), d.dim, w.weight(layout.output), d.dim, act.logits.get(), act.logits_ld, batch, d.vocab,
-                d.dim, stream, tune);
-  }
-  Span span(timer, "distance", stream);
-  LGB_CUDA(launch_distance(act.logits.get(), act.logits_ld, act.perm.get(), w.target(), d.vocab, batch,
-                           act.dist.get(), stream));
+  ForwardPass(gemm, w, p, layout, act, batch, stream, timer).run();
 }
 
 }  // namespace lgb::cuda

@@ -5,12 +5,11 @@
 #include <cuda_runtime.h>
 
 #include <cstdint>
-#include <string>
-#include <vector>
 
 #include "core/params.h"
 #include "cuda/buffer.h"
 #include "cuda/gemm.h"
+#include "cuda/op_timer.h"
 #include "cuda/weights.h"
 
 namespace lgb::cuda {
@@ -34,29 +33,6 @@ struct Activations {
   DeviceBuffer<__half> logits;            // (batch, logits_ld)
   DeviceBuffer<int32_t> perm;             // (batch, vocab) the batch's permutations on entry
   DeviceBuffer<double> dist;              // (batch)
-};
-
-// Optional per-op timing for profiling (addon/test/gpu/profile_forward.cu): CUDA events around each op of the
-// forward, summed per op name after the stream is synchronised. The product path passes no timer.
-class OpTimer {
- public:
-  OpTimer() = default;
-  ~OpTimer();
-  OpTimer(const OpTimer&) = delete;
-  OpTimer& operator=(const OpTimer&) = delete;
-  void begin(const char* op, cudaStream_t stream);
-  void end(cudaStream_t stream) noexcept;
-  // Milliseconds per op name, in first-seen order; call after the stream finished. Clears the recorded spans.
-  std::vector<std::pair<std::string, double>> collect();
-
- private:
-  struct Span {
-    std::string op;
-    cudaEvent_t start, stop;
-  };
-  std::vector<Span> spans_;
-  std::vector<cudaEvent_t> free_;
-  cudaEvent_t take();
 };
 
 // Enqueues the forward of `batch` nonces (inputs in act.h, permutations in act.perm) on `stream`; afterwards

@@ -59,14 +59,13 @@ cudaError_t launch_swiglu_pairs(__half* a, const __half* b, int64_t n, cudaStrea
 cudaError_t launch_distance(const __half* logits, int64_t ld, const int32_t* perm, const double* target,
                             int64_t vocab, int64_t batch, double* dist, cudaStream_t stream);
 
-// copy.cu. Row gather: out row i = in row (i * stride + offset), for i < rows; rows of `cols` values.
+// gather.cu. Row gather: out row i = in row (i * stride + offset), for i < rows; rows of `cols` values.
 cudaError_t launch_gather_rows(const __half* in, int64_t stride, int64_t offset, __half* out, int64_t rows,
                                int64_t cols, cudaStream_t stream);
-// copy.cu. out[j] = src[j + shift] for j + shift < n, else 0, for j < n: one shifted copy of the weight pool.
-cudaError_t launch_shifted_copy(const __half* src, int64_t n, int64_t shift, __half* out, cudaStream_t stream);
-// copy.cu. cudaSuccess when this build has kernels for GPU `device` (its architecture was compiled in).
-cudaError_t kernel_image_available(int device);
-// copy.cu. Fills x (n values) with fp16 uniform values in [-1, 1) from a counter hash of `seed` (benchmark data).
+
+// peak.cu. Fills x (n values) with fp16 uniform values in [-1, 1) from a counter hash of `seed` (benchmark data).
 cudaError_t launch_fill_random(__half* x, int64_t n, uint64_t seed, cudaStream_t stream);
+// peak.cu. cudaSuccess when this build has kernels for GPU `device` (its architecture was compiled in).
+cudaError_t kernel_image_available(int device);
 
 }  // namespace lgb::cuda

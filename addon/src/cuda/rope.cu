@@ -6,6 +6,7 @@
 //
 // Memory-bound: the main kernel moves 8 values (4 pairs, one row) per 16-byte access with 32-bit index math; the
 // plain one takes rows that are not a multiple of 8 values, unaligned buffers and huge tensors.
+#include "cuda/grid.cuh"
 #include "cuda/ops.h"
 
 namespace lgb::cuda {
@@ -61,8 +62,8 @@ cudaError_t launch_rope(__half* x, int64_t rows, int64_t n_heads, int64_t head_d
   const int64_t pairs_per_row = n_heads * (head_dim / 2);
   if (pairs_per_row % 4 == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0 && total < (int64_t{1} << 31) &&
       2 * seq_len * (head_dim / 2) < (int64_t{1} << 31)) {
-    const int64_t vecs = total / 4, blocks = (vecs + threads - 1) / threads;
-    rope_vec_kernel<<<static_cast<unsigned>(blocks < 132 * 64 ? blocks : 132 * 64), threads, 0, stream>>>(
+    const int64_t vecs = total / 4;
+    rope_vec_kernel<<<grid_for(vecs, threads), threads, 0, stream>>>(
         reinterpret_cast<uint4*>(x), static_cast<uint32_t>(vecs), static_cast<uint32_t>(pairs_per_row),
         static_cast<uint32_t>(head_dim / 2), static_cast<uint32_t>(seq_len), cos, sin);
     return cudaGetLastError();

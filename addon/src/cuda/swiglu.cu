@@ -4,6 +4,7 @@
 // Memory-bound (6 bytes per value: read a and b, write a): the main kernel moves 16 bytes per access, two vectors
 // of a and two of b in flight per thread before the math; the 4-byte kernel takes inputs that are not 16-byte
 // aligned, the scalar one odd counts and the tail.
+#include "cuda/grid.cuh"
 #include "cuda/ops.h"
 
 namespace lgb::cuda {
@@ -51,11 +52,6 @@ __global__ void swiglu_scalar_kernel(__half* __restrict__ a, const __half* __res
        i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
     a[i] = __float2half_rn(gate(__half2float(a[i]), __half2float(b[i])));
   }
-}
-
-unsigned grid_for(int64_t n, int threads) {
-  const int64_t blocks = (n + threads - 1) / threads;
-  return static_cast<unsigned>(blocks < 132 * 64 ? blocks : 132 * 64);
 }
 
 bool aligned(const void* p, uintptr_t bytes) { return reinterpret_cast<uintptr_t>(p) % bytes == 0; }

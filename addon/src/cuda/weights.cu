@@ -2,10 +2,25 @@
 #include "cuda/weights.h"
 
 #include "cuda/check.h"
-#include "cuda/ops.h"
+#include "cuda/grid.cuh"
 
 namespace lgb::cuda {
 namespace {
+
+// out[j] = src[j + shift] for j + shift < n, else 0, for j < n: one shifted copy of the pool.
+__global__ void shifted_copy_kernel(const __half* __restrict__ src, int64_t n, int64_t shift,
+                                    __half* __restrict__ out) {
+  for (int64_t j = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; j < n;
+       j += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    out[j] = j + shift < n ? src[j + shift] : __ushort_as_half(0);
+  }
+}
+
+cudaError_t launch_shifted_copy(const __half* src, int64_t n, int64_t shift, __half* out, cudaStream_t stream) {
+  if (n <= 0) return cudaSuccess;
+  shifted_copy_kernel<<<grid_for(n, 256), 256, 0, stream>>>(src, n, shift, out);
+  return cudaGetLastError();
+}
 
 constexpr int64_t kShifts = 8;  // 8 fp16 values = 16 bytes
 
