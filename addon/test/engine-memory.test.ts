@@ -2,21 +2,12 @@
 // before anything is built (the loaded model stays), and a new model is built only after the devices dropped the
 // previous one, so the two are not held at once.
 import t from 'tap';
-import { Engine, EngineError, estimateHostMemory, parseParams, PRESETS, SAMPLE_JOB } from '../lib/index.js';
+import { rejection } from './rejection.js';
+import { Engine, estimateHostMemory, parseParams, PRESETS, SAMPLE_JOB } from '../lib/index.js';
 
 const KEY = 'pk-engine-memory-test';
 // Far above any host: 4096 layers of dim 65536 (a pool of terabytes).
 const HUGE = parseParams({ dim: 65536, n_layers: 4096, n_heads: 64, n_kv_heads: 64 });
-
-async function rejection(p: Promise<unknown>): Promise<EngineError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof EngineError) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
-}
 
 t.test('params above what the host may hold are refused before the build, and the loaded model stays', async (t) => {
   const engine = await Engine.open({ backend: 'cpu', threads: 1 });

@@ -1,23 +1,14 @@
 // The Engine API over the real addon on its CPU backend: devices, model reuse, batches, errors with codes,
 // cancellation between batches, and an event loop that keeps running while a batch computes.
 import t from 'tap';
-import { Engine, EngineError, HostModel, loadNative, parseParams, PRESETS, streamNonces } from '../lib/index.js';
+import { rejection } from './rejection.js';
+import { Engine, HostModel, loadNative, parseParams, PRESETS, streamNonces } from '../lib/index.js';
 
 const BLOCK = '9f2c1e7ab4d35a60c8e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7';
 const KEY = 'pk-engine-test';
 // Heavier than tiny so one batch takes a noticeable time on 2 cores.
 const MEDIUM = parseParams({ dim: 256, n_layers: 4, n_heads: 8, n_kv_heads: 4, vocab_size: 2000, ffn_dim_multiplier: 1.0,
   multiple_of: 256, seq_len: 64 });
-
-async function rejection(p: Promise<unknown>): Promise<EngineError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof EngineError) return err;
-    throw err;
-  }
-  throw new Error('expected a rejection');
-}
 
 t.test('the CPU backend is one device with a name and thread count', async (t) => {
   const engine = await Engine.open({ backend: 'cpu', threads: 2 });

@@ -27,3 +27,4 @@ export function testing(): any {
 export function gate(): Gate {
   return testing().gate as Gate;
 }
+

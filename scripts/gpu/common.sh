@@ -50,3 +50,22 @@ bench() {  # bench NAME FILE FLAGS...: one JSON line appended to FILE
 # The SM and memory clocks, power draw, temperature and active throttle reasons, appended to the log.
 clocks() { nvidia-smi --query-gpu=clocks.sm,clocks.mem,power.draw,temperature.gpu,clocks_throttle_reasons.active \
   --format=csv,noheader >> "$LOG" 2>&1; }
+
+# The checks every device call starts with: each kernel against the CPU reference op, then the golden check.
+kernel_and_golden_checks() {
+  step kernel-check 60 build/lgb_cuda_kernel_check > "$OUT/kernel-check.json"; grep -v '"ok":true' "$OUT/kernel-check.json"
+  step gpu-check-golden 120 $NODE dist/addon/test/gpu/gpu-check.js --golden-only --json "$OUT/gpu-check-golden.json" >/dev/null
+  grep -E "gpu-check: (ok|FAIL|error|skipped)" "$LOG"
+}
+
+# The benches every speed call ends with (V2, V2 under a 24 GiB cap, V1), then CUDA against the CPU backend (the
+# slowest step, last).
+benches_then_cpu_check() {
+  bench bench-v2 "$OUT/bench-v2.json" --params v2 --seconds 10
+  clocks
+  bench bench-v2-24gb "$OUT/bench-v2.json" --params v2 --seconds 10 --memory-limit-gb 24
+  bench bench-v1 "$OUT/bench-v1.json" --params v1 --seconds 5
+  grep -h -o '"cold_start_s":[0-9.]*\|"memory_peak_bytes":[0-9]*\|"percent_of_peak":[0-9.]*' "$OUT"/bench-v*.json | paste -sd' '
+  step gpu-check-cpu 230 $NODE dist/addon/test/gpu/gpu-check.js --cpu-only --json "$OUT/gpu-check-cpu.json" >/dev/null
+  grep -E "gpu-check: (ok|FAIL|error)" "$LOG" | tail -5
+}

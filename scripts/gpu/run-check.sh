@@ -3,9 +3,7 @@
 # V1 benchmarks; then CUDA against the CPU backend (the slowest part, last). Eight files come back in $OUT.
 # Usage (device tool): bash scripts/gpu/run-check.sh   with carry [".gpu/node.xz", ".gpu/node_modules.tar", "dist"]
 source "$(dirname "$0")/common.sh"
-step kernel-check 60 build/lgb_cuda_kernel_check > "$OUT/kernel-check.json"; grep -v '"ok":true' "$OUT/kernel-check.json"
-step gpu-check-golden 120 $NODE dist/addon/test/gpu/gpu-check.js --golden-only --json "$OUT/gpu-check-golden.json" >/dev/null
-grep -E "gpu-check: (ok|FAIL|error|skipped)" "$LOG"
+kernel_and_golden_checks
 step profile 120 bash -c "build/lgb_cuda_profile v2 ${PROFILE_V2_BATCHES:-64} && build/lgb_cuda_profile v1 ${PROFILE_V1_BATCHES:-128}" \
   > "$OUT/profile.json"
 cut -c1-330 "$OUT/profile.json"

@@ -5,9 +5,7 @@
 # the CPU backend last (the slowest). Eight files come back in $OUT.
 # Usage (device tool): bash scripts/gpu/run-speed.sh   with carry [".gpu/node.xz", ".gpu/node_modules.tar", "dist"]
 source "$(dirname "$0")/common.sh"
-step kernel-check 60 build/lgb_cuda_kernel_check > "$OUT/kernel-check.json"; grep -v '"ok":true' "$OUT/kernel-check.json"
-step gpu-check-golden 120 $NODE dist/addon/test/gpu/gpu-check.js --golden-only --json "$OUT/gpu-check-golden.json" >/dev/null
-grep -E "gpu-check: (ok|FAIL|error|skipped)" "$LOG"
+kernel_and_golden_checks
 step profile-v2 150 build/lgb_cuda_profile v2 ${PROFILE_V2_BATCHES:-64} gemm ${PROFILE_V2_MODES:-materialised shifted_copies pool} \
   > "$OUT/profile.json"
 step profile-v2-batch 60 build/lgb_cuda_profile v2 ${PROFILE_V2_EXTRA:-128} materialised | grep '"forward"' >> "$OUT/profile.json"
@@ -28,10 +26,4 @@ for name, dt in (("fp16", torch.float16), ("bf16", torch.bfloat16)):
 print(json.dumps(res))
 PY
 tail -1 "$OUT/profile.json"
-bench bench-v2 "$OUT/bench-v2.json" --params v2 --seconds 10
-clocks
-bench bench-v2-24gb "$OUT/bench-v2.json" --params v2 --seconds 10 --memory-limit-gb 24
-bench bench-v1 "$OUT/bench-v1.json" --params v1 --seconds 5
-grep -h -o '"cold_start_s":[0-9.]*\|"memory_peak_bytes":[0-9]*\|"percent_of_peak":[0-9.]*' "$OUT"/bench-v*.json | paste -sd' '
-step gpu-check-cpu 230 $NODE dist/addon/test/gpu/gpu-check.js --cpu-only --json "$OUT/gpu-check-cpu.json" >/dev/null
-grep -E "gpu-check: (ok|FAIL|error)" "$LOG" | tail -5
+benches_then_cpu_check

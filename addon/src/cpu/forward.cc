@@ -64,16 +64,24 @@ uint64_t Forward::scratch_bytes() const {
          attn_.per_worker.bytes();
 }
 
-void Forward::full_layer(Workers& w, size_t l, int64_t batch) {
+// x = RMSNorm(h) on every position, packed; keys and values of every position (k with RoPE). Both kinds of
+// layer need all of them: each GEMM's result depends on its own operands only, so q may come before or after.
+void Forward::keys_and_values(Workers& w, size_t l, int64_t rows) {
   const LayerParamIndex& li = m_.layout.layers[l];
-  const int64_t rows = batch * seq_, kvd = kv_heads_ * head_dim_;
+  const int64_t kvd = kv_heads_ * head_dim_;
   rmsnorm(w, h_.data(), dim_, rows, dim_, attn_norm_.data() + l * dim_, eps_, x_.data(), dim_);
   pack_rows(w, x_.data(), dim_, rows, dim_, &packed_);
-  gemm_fp16w(w, gemm_, packed_, m_.weight(li.wq), dim_, q_.data(), dim_);
   gemm_fp16w(w, gemm_, packed_, m_.weight(li.wk), kvd, k_.data(), kvd);
   gemm_fp16w(w, gemm_, packed_, m_.weight(li.wv), kvd, v_.data(), kvd);
-  rope(w, q_.data(), dim_, rows, heads_, head_dim_, seq_, 0, cos_.data(), sin_.data());
   rope(w, k_.data(), kvd, rows, kv_heads_, head_dim_, seq_, 0, cos_.data(), sin_.data());
+}
+
+void Forward::full_layer(Workers& w, size_t l, int64_t batch) {
+  const LayerParamIndex& li = m_.layout.layers[l];
+  const int64_t rows = batch * seq_;
+  keys_and_values(w, l, rows);
+  gemm_fp16w(w, gemm_, packed_, m_.weight(li.wq), dim_, q_.data(), dim_);  // packed_ still holds x
+  rope(w, q_.data(), dim_, rows, heads_, head_dim_, seq_, 0, cos_.data(), sin_.data());
   attention(w, attn_, q_.data(), k_.data(), v_.data(), batch, seq_, seq_, heads_, kv_heads_, head_dim_, att_.data());
   pack_rows(w, att_.data(), dim_, rows, dim_, &packed_);
   gemm_fp16w(w, gemm_, packed_, m_.weight(li.wo), dim_, tmp_.data(), dim_);
@@ -84,13 +92,7 @@ void Forward::full_layer(Workers& w, size_t l, int64_t batch) {
 
 void Forward::last_layer(Workers& w, size_t l, int64_t batch) {
   const LayerParamIndex& li = m_.layout.layers[l];
-  const int64_t rows = batch * seq_, kvd = kv_heads_ * head_dim_;
-  // Keys and values of every position.
-  rmsnorm(w, h_.data(), dim_, rows, dim_, attn_norm_.data() + l * dim_, eps_, x_.data(), dim_);
-  pack_rows(w, x_.data(), dim_, rows, dim_, &packed_);
-  gemm_fp16w(w, gemm_, packed_, m_.weight(li.wk), kvd, k_.data(), kvd);
-  gemm_fp16w(w, gemm_, packed_, m_.weight(li.wv), kvd, v_.data(), kvd);
-  rope(w, k_.data(), kvd, rows, kv_heads_, head_dim_, seq_, 0, cos_.data(), sin_.data());
+  keys_and_values(w, l, batch * seq_);
   // From here on, the last position of each nonce only: rows b*S + S-1 (stride S*dim).
   const int64_t last = seq_ - 1;
   pack_rows(w, x_.data() + last * dim_, seq_ * dim_, batch, dim_, &packed_);

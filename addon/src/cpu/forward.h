@@ -28,6 +28,7 @@ class Forward {
   uint64_t scratch_bytes() const;
 
  private:
+  void keys_and_values(Workers& workers, size_t l, int64_t rows);
   void full_layer(Workers& workers, size_t l, int64_t batch);
   void last_layer(Workers& workers, size_t l, int64_t batch);
   void feed_forward(Workers& workers, size_t l, float* h, int64_t rows);
