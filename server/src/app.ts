@@ -100,6 +100,9 @@ export function buildApp(opts: AppOptions): FastifyInstance {
     loggerInstance: opts.logger as FastifyBaseLogger,
     bodyLimit: 1 << 20,
     forceCloseConnections: true,
+    // close() waits for the running job's batch in flight (its preClose hook), which for a large model on the CPU
+    // takes longer than avvio's 10 s default: SHUTDOWN_TIMEOUT bounds a stop instead.
+    pluginTimeout: 0,
     clientErrorHandler: answerClientError,
     frameworkErrors: (err, _request, reply) => {
       void (reply as FastifyReply).code(400).send(errorBody(err.code === 'FST_ERR_BAD_URL' ? new BadUrl() : err));
