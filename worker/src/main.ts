@@ -3,7 +3,7 @@
 
 import { beaconTarget, ConfigError, loadConfig, type WorkerConfig } from './config.js';
 import { runBeacon } from './beacon.js';
-import { createLogger } from './logger.js';
+import { workerLogger } from './logger.js';
 import { LaunchError, startWorker } from './worker.js';
 
 const BEACON_INTERVAL_MS = 10_000;
@@ -22,12 +22,12 @@ export async function main(): Promise<void> {
       const target = beaconTarget();
       process.exitCode = 1;
       await runBeacon(
-        { ...target, url: '', errorMsg: err.message, intervalMs: BEACON_INTERVAL_MS, log: createLogger('info') },
+        { ...target, url: '', errorMsg: err.message, intervalMs: BEACON_INTERVAL_MS, log: workerLogger('info') },
         stop.signal,
       );
       return;
     }
-    const log = createLogger(config.logLevel);
+    const log = workerLogger(config.logLevel);
     let handle;
     try {
       handle = await startWorker(config, log);

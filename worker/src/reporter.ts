@@ -3,8 +3,8 @@
 // Deliberate: becoming loaded or errored marks a report as due (the newest PyWorker does so for "loaded"), so the
 // autoscaler learns it within one tick instead of up to ten seconds.
 
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { sleep } from '../../common/src/deadline.js';
 import type { Accounting, IntervalCounters, RequestRecord } from './accounting.js';
 import type { AutoscalerClient } from './autoscaler-client.js';
 import { PROTOCOL_VERSION } from './config.js';
@@ -143,11 +143,7 @@ export class Reporter {
   }
 }
 
-async function tick(ms: number, signal: AbortSignal): Promise<boolean> {
-  try {
-    await sleep(ms, undefined, { signal });
-    return true;
-  } catch {
-    return false;
-  }
+/** True when the tick elapsed, false when `signal` aborted. */
+function tick(ms: number, signal: AbortSignal): Promise<boolean> {
+  return sleep(ms, signal);
 }

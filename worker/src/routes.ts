@@ -73,7 +73,7 @@ function failed(ctx: RouteContext, res: ServerResponse, err: unknown): void {
     res.once('finish', () => res.socket?.destroy());
     return;
   }
-  ctx.log.error({ err: (err as Error).message }, 'request failed');
+  ctx.log.error({ err }, 'request failed');
   if (!res.headersSent) sendText(res, 500, '500: Internal Server Error');
   else res.destroy();
 }

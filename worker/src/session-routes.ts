@@ -3,6 +3,7 @@
 // so anyone could fill the session slots), and a missing auth_data is a 422, not a 500.
 
 import type { ServerResponse } from 'node:http';
+import { clientField } from './client-field.js';
 import { isObject } from './envelope.js';
 import { sendEmpty, sendJson } from './http-util.js';
 import { signatureAccepted, type RouteContext } from './route-handler.js';
@@ -34,7 +35,11 @@ export async function sessionCreate(ctx: RouteContext, body: Buffer, res: Server
     sendJson(res, 422, errors);
     return;
   }
-  const log = ctx.log.child({ route: '/session/create', reqnum: authData.reqnum, request_idx: authData.request_idx });
+  const log = ctx.log.child({
+    route: '/session/create',
+    reqnum: clientField(authData.reqnum),
+    request_idx: clientField(authData.request_idx),
+  });
   const record = ctx.sessions.placeholder(authData);
   if (!signatureAccepted(ctx, authData, log)) {
     ctx.accounting.reject(record);

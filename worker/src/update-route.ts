@@ -22,7 +22,7 @@ export async function pyworkerUpdate(
   try {
     await writeFile(flagFile, '');
   } catch (err) {
-    log.error({ err: (err as Error).message, file: flagFile }, 'failed to write the force-update flag');
+    log.error({ err, file: flagFile }, 'failed to write the force-update flag');
     sendJson(res, 500, { error: `failed to write file: ${(err as Error).message}` });
     return;
   }

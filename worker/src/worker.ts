@@ -5,9 +5,9 @@ import { readFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
+import { sleep } from '../../common/src/deadline.js';
 import { Accounting } from './accounting.js';
 import { AutoscalerClient } from './autoscaler-client.js';
 import type { WorkerConfig } from './config.js';
@@ -125,7 +125,7 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Wo
       signal,
     ),
     sessionSweep(sessions, t.sessionGcMs, signal),
-  ].map((p) => p.catch((err: unknown) => log.error({ err: (err as Error).message }, 'worker loop failed')));
+  ].map((p) => p.catch((err: unknown) => log.error({ err }, 'worker loop failed')));
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
@@ -164,12 +164,5 @@ async function closeServer(server: Server): Promise<void> {
 }
 
 async function sessionSweep(sessions: SessionStore, everyMs: number, signal: AbortSignal): Promise<void> {
-  while (!signal.aborted) {
-    try {
-      await sleep(everyMs, undefined, { signal });
-    } catch {
-      return;
-    }
-    await sessions.sweep();
-  }
+  while (await sleep(everyMs, signal)) await sessions.sweep();
 }
