@@ -4,20 +4,27 @@
 
 import type { ServerResponse } from 'node:http';
 import { clientField } from './client-field.js';
-import { isObject } from './envelope.js';
+import { nestedDeeperThan } from '../../common/src/json-depth.js';
+import { isObject, TOO_DEEP } from './envelope.js';
 import { sendEmpty, sendJson } from './http-util.js';
 import { signatureAccepted, type RouteContext } from './route-handler.js';
 
 type Parsed = { ok: true; data: Record<string, unknown> } | { ok: false };
 
 function parseJsonObject(body: Buffer, res: ServerResponse): Parsed {
+  let data: unknown;
   try {
-    const data: unknown = JSON.parse(body.toString('utf8'));
-    return { ok: true, data: isObject(data) ? data : {} };
+    data = JSON.parse(body.toString('utf8'));
   } catch {
     sendJson(res, 422, { error: 'invalid JSON' });
     return { ok: false };
   }
+  // deepEqual and the stored auth_data are walked recursively (envelope.ts says why the depth is checked here).
+  if (nestedDeeperThan(data)) {
+    sendJson(res, 422, TOO_DEEP);
+    return { ok: false };
+  }
+  return { ok: true, data: isObject(data) ? data : {} };
 }
 
 export async function sessionCreate(ctx: RouteContext, body: Buffer, res: ServerResponse): Promise<void> {

@@ -1,9 +1,7 @@
 // Assembles a running worker from a configuration (pyworker.md §1.3, §1.4): both listeners, then concurrently the
 // public key fetch, the model log follower, the reporter loops and the session sweep.
 
-import { readFile } from 'node:fs/promises';
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -19,7 +17,8 @@ import { fetchPubkey, PUBKEY_FAILURE } from './pubkey.js';
 import { modelServerAgent } from './relay.js';
 import { Reporter } from './reporter.js';
 import type { RouteContext } from './route-handler.js';
-import { mainListener, secondListener, type RequestListener } from './routes.js';
+import { closeServer, listen, mainServer, plainServer } from './listeners.js';
+import { mainListener, secondListener } from './routes.js';
 import { SessionStore } from './sessions.js';
 
 export interface WorkerHandle {
@@ -60,7 +59,7 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Wo
 
   const servers: Server[] = [];
   try {
-    servers.push(await mainServer(config, mainListener(ctx)), createHttpServer(secondListener(ctx)));
+    servers.push(await mainServer(config, mainListener(ctx)), plainServer(secondListener(ctx)));
     await listen(servers[0], config.workerPort, config.host);
     await listen(servers[1], config.workerHttpPort, config.host);
   } catch (err) {
@@ -138,29 +137,6 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Wo
     })());
 
   return { port, httpPort, accounting, lifecycle, reporter, sessions, fifo, pubkey: () => pubkey, close };
-}
-
-async function mainServer(config: WorkerConfig, listener: RequestListener): Promise<Server> {
-  if (!config.useSsl) return createHttpServer(listener);
-  const [cert, key] = await Promise.all([readFile(config.sslCertFile), readFile(config.sslKeyFile)]);
-  return createHttpsServer({ cert, key }, listener);
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-async function closeServer(server: Server): Promise<void> {
-  if (!server.listening) return;
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeAllConnections();
-  await closed;
 }
 
 async function sessionSweep(sessions: SessionStore, everyMs: number, signal: AbortSignal): Promise<void> {
