@@ -157,6 +157,8 @@ export class ModelLifecycle {
       }
     }
     a.markLoaded(this.perf, (Date.now() - this.o.startedAt) / 1000);
+    // The one way out of "Model server unhealthy": the model server started again and passed the whole sequence.
+    if (a.clearHealthError()) this.o.log.info('the model server is back: its health error is cleared');
     this.stats.loads++;
     this.o.onLoaded?.();
     this.o.log.info({ max_perf: this.perf, loadtime: a.loadtime }, 'model loaded');
@@ -181,7 +183,7 @@ export class ModelLifecycle {
   private onErrorLine(pattern: string, line: string): void {
     const a = this.o.accounting;
     this.stats.errorLines++;
-    if (a.errorMsg !== '') return;
+    if (a.stickyError !== '') return;
     const msg = `${pattern} (model log: ${line})`.slice(0, MAX_ERROR_MSG);
     if (this.o.config.errorLineRule === 'sticky') {
       this.o.log.error({ model_log: clientField(line, MAX_LOGGED_LINE) }, 'error line in the model log; the worker is now errored');

@@ -1,5 +1,5 @@
 // Assembles a running worker from a configuration (pyworker.md §1.3, §1.4): both listeners, then concurrently the
-// public key fetch, the model log follower, the reporter loops and the session sweep.
+// public key fetch, the model log follower, the reporter loops, the session sweep and the health watcher.
 
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +11,7 @@ import { AutoscalerClient } from './autoscaler-client.js';
 import type { WorkerConfig } from './config.js';
 import { DiskUsage } from './disk.js';
 import { FifoQueue } from './fifo.js';
+import { HealthWatcher } from './health-watch.js';
 import { ModelLifecycle } from './lifecycle.js';
 import { followLog } from './log-tail.js';
 import { fetchPubkey, PUBKEY_FAILURE } from './pubkey.js';
@@ -30,6 +31,7 @@ export interface WorkerHandle {
   readonly reporter: Reporter;
   readonly sessions: SessionStore;
   readonly fifo: FifoQueue;
+  readonly health: HealthWatcher;
   /** The autoscaler's public key once fetched. */
   pubkey(): KeyObject | undefined;
   close(): Promise<void>;
@@ -107,7 +109,25 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Wo
         if (key === undefined && !signal.aborted) accounting.setError(PUBKEY_FAILURE);
         return key;
       });
-  const lifecycle = new ModelLifecycle({ config, accounting, dispatcher, log, startedAt, pubkeyReady: () => pubkeyPromise, signal });
+  const probe = { modelServerUrl: config.modelServerUrl, healthPath: config.modelHealthPath, dispatcher, timeoutMs: t.probeTimeoutMs };
+  const health = new HealthWatcher({
+    probe,
+    intervalMs: t.healthIntervalMs,
+    failures: t.healthFailures,
+    accounting,
+    isLoaded: () => lifecycle.hasLoaded,
+    log,
+  });
+  const lifecycle = new ModelLifecycle({
+    config,
+    accounting,
+    dispatcher,
+    log,
+    startedAt,
+    pubkeyReady: () => pubkeyPromise,
+    onLoaded: () => health.reset(),
+    signal,
+  });
 
   const loops = [
     pubkeyPromise,
@@ -124,6 +144,7 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Wo
       signal,
     ),
     sessionSweep(sessions, t.sessionGcMs, signal),
+    health.run(signal),
   ].map((p) => p.catch((err: unknown) => log.error({ err }, 'worker loop failed')));
 
   let closing: Promise<void> | undefined;
@@ -136,7 +157,7 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Wo
       await Promise.all([client.close(), dispatcher.close()]);
     })());
 
-  return { port, httpPort, accounting, lifecycle, reporter, sessions, fifo, pubkey: () => pubkey, close };
+  return { port, httpPort, accounting, lifecycle, reporter, sessions, fifo, health, pubkey: () => pubkey, close };
 }
 
 async function sessionSweep(sessions: SessionStore, everyMs: number, signal: AbortSignal): Promise<void> {
