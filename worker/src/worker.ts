@@ -9,6 +9,7 @@ import { sleep } from '../../common/src/deadline.js';
 import { Accounting } from './accounting.js';
 import { AutoscalerClient } from './autoscaler-client.js';
 import type { WorkerConfig } from './config.js';
+import { clientField } from './client-field.js';
 import { DiskUsage } from './disk.js';
 import { FifoQueue } from './fifo.js';
 import { HealthWatcher } from './health-watch.js';
@@ -34,6 +35,11 @@ export interface WorkerHandle {
   readonly health: HealthWatcher;
   /** The autoscaler's public key once fetched. */
   pubkey(): KeyObject | undefined;
+  /**
+   * A fatal error the worker learnt from outside (the model server's process exited): set it (sticky) and send one
+   * worker_status at once, bounded by the reporter's attempts and timeouts (and `signal`); true when delivered.
+   */
+  reportFatal(msg: string, signal: AbortSignal): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -157,7 +163,13 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Wo
       await Promise.all([client.close(), dispatcher.close()]);
     })());
 
-  return { port, httpPort, accounting, lifecycle, reporter, sessions, fifo, health, pubkey: () => pubkey, close };
+  const reportFatal = async (msg: string, cut: AbortSignal): Promise<boolean> => {
+    accounting.setError(msg);
+    log.error({ error_msg: clientField(accounting.errorMsg, 500) }, 'reporting a fatal error to the autoscaler');
+    return reporter.sendStatus(cut);
+  };
+
+  return { port, httpPort, accounting, lifecycle, reporter, sessions, fifo, health, pubkey: () => pubkey, reportFatal, close };
 }
 
 async function sessionSweep(sessions: SessionStore, everyMs: number, signal: AbortSignal): Promise<void> {
