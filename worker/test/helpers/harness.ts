@@ -3,6 +3,8 @@
 // captures them (LogCapture).
 
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect as connectTcp } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino, { type DestinationStream } from 'pino';
@@ -147,4 +149,25 @@ export async function until(predicate: () => boolean, ms = 5000, what = 'conditi
 
 export function writeBenchmarkFile(dir: string, text: string): void {
   writeFileSync(join(dir, '.has_benchmark'), text);
+}
+
+/** Writes `text` as is on a fresh connection (TLS when `ca` is given) and reads until the server closes it. */
+export function rawExchange(port: number, text: string, ca?: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = ca === undefined ? connectTcp(port, '127.0.0.1') : connectTls({ host: '127.0.0.1', port, ca });
+    const chunks: Buffer[] = [];
+    socket.on(ca === undefined ? 'connect' : 'secureConnect', () => socket.write(text));
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    // A server that answers before reading everything may reset the connection after its answer: keep the answer.
+    socket.on('error', (err) => (chunks.length > 0 ? undefined : reject(err)));
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}
+
+/** The status and JSON body of a raw HTTP/1.1 answer. */
+export function parseRawAnswer(text: string): { status: number; contentType: string | undefined; body: unknown } {
+  const [head, body = ''] = text.split('\r\n\r\n', 2);
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]);
+  const contentType = /^content-type: *(.*)$/im.exec(head)?.[1];
+  return { status, contentType, body: body === '' ? undefined : JSON.parse(body) };
 }
