@@ -11,7 +11,10 @@
 #    START_WORKER=auto (default) with SUPERVISOR_SKIP_PYWORKER=true, or with SERVERLESS=true on an image without
 #    Vast's PyWorker supervisor script. With USE_SSL=true (the default when the worker runs, as in Vast's script)
 #    the instance certificate is obtained as Vast's start_server.sh does (pyworker.md §1.1.3).
-# 4. Waits; when either process exits, stops the other and exits with its status. TERM/INT are forwarded.
+# 4. Waits; when either process exits, stops the other and exits with its status. TERM/INT are forwarded. When
+#    the model server exits first, the worker gets SIGUSR2 instead of TERM: it reports "Model server exited" to
+#    the autoscaler in one last worker_status and exits 1 (SIGUSR1 would start Node's inspector). It has 15 s for
+#    that, then gets TERM, then KILL 5 s later.
 #
 # Settings (environment): MODEL_LOG, MODEL_LOG_TEE (also copy the server's output to stdout), MODEL_SERVER_HOST, START_WORKER,
 # SUPERVISOR_SKIP_PYWORKER, SERVERLESS, USE_SSL, WORKER_SSL_CERT, WORKER_SSL_KEY, CONTAINER_ID, REPORT_ADDR,
@@ -129,6 +132,27 @@ stop_children() {
   done
 }
 
+# Waits up to $2 seconds for process $1 to end; false if it still runs then.
+wait_exit() {
+  local pid="$1" deadline=$((SECONDS + $2))
+  while kill -0 "$pid" 2>/dev/null; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
+}
+
+# The model server is gone: the worker tells the autoscaler (SIGUSR2) before it exits, so the instance leaves
+# rotation at once instead of when its reports stop. Bounded: a worker that does not exit is stopped.
+stop_worker_after_model_exit() {
+  kill -USR2 "$worker_pid" 2>/dev/null || return 0
+  if ! wait_exit "$worker_pid" 15; then
+    log "the worker did not exit within 15 s of SIGUSR2; stopping it"
+    kill -TERM "$worker_pid" 2>/dev/null || true
+    wait_exit "$worker_pid" 5 || kill -KILL "$worker_pid" 2>/dev/null || true
+  fi
+  wait "$worker_pid" 2>/dev/null || true
+}
+
 # shellcheck disable=SC2317  # invoked by the traps below
 on_signal() {
   log "received $1: stopping"
@@ -167,6 +191,10 @@ main() {
   wait -n || status=$?
   if ! kill -0 "$server_pid" 2>/dev/null; then
     log "the model server exited (status $status); stopping"
+    if [[ -n "$worker_pid" ]]; then
+      stop_worker_after_model_exit
+      exit "$status"
+    fi
   else
     log "the worker exited (status $status); stopping"
   fi

@@ -320,3 +320,37 @@ t.test('start_server.sh has the instance CSR signed, keeps the certificate, then
   child.kill('SIGTERM');
   t.equal(await exited(child), 143);
 });
+
+t.test('start_server.sh: a model server killed with SIGKILL is reported by the worker (SIGUSR2), then the script exits', async (t) => {
+  const autoscaler = await stub(() => '{}');
+  t.teardown(autoscaler.close);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lgb-start-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const [serverPort, workerPort, workerHttpPort] = [await freePort(), await freePort(), await freePort()];
+  const child = startScript({ MODEL_LOG: path.join(dir, 'server.log'), START_WORKER: 'true', USE_SSL: 'false', UNSECURED: 'true',
+    WORKER_PERF: '50', CONTAINER_ID: '4343', REPORT_ADDR: autoscaler.url, PUBLIC_IPADDR: '203.0.113.5',
+    WORKER_HOST: '127.0.0.1', WORKER_PORT: String(workerPort), WORKER_HTTP_PORT: String(workerHttpPort),
+    [`VAST_TCP_PORT_${workerPort}`]: '45100', PORT: String(serverPort), MODEL_SERVER_URL: `http://127.0.0.1:${serverPort}`,
+    ENGINE_BACKEND: 'cpu', ENGINE_THREADS: '1', WORKER_REPORT_TICK_MS: '100' });
+  /** The script's children by role, from ps (the model server runs `cli.js serve`, the worker `cli.js worker`). */
+  const childPid = (role: string): number | undefined => {
+    const ps = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(child.pid)], { encoding: 'utf8' }).stdout;
+    const line = ps.split('\n').find((l) => l.trim().endsWith(` ${role}`));
+    return line === undefined ? undefined : Number(line.trim().split(/\s+/)[0]);
+  };
+  t.teardown(() => {
+    for (const pid of [childPid('worker'), childPid('serve')]) if (pid !== undefined) process.kill(pid, 'SIGKILL');
+    child.kill('SIGKILL');
+  });
+  const statuses = (): Record<string, unknown>[] =>
+    autoscaler.seen.filter((s) => s.url === '/worker_status/').map((s) => JSON.parse(s.body) as Record<string, unknown>);
+  await until('the worker loaded', () => statuses().some((s) => (s.loadtime as number) > 0) || child.exitCode !== null, 60_000);
+  t.equal(child.exitCode, null, `still running (${child.output()})`);
+  const server = childPid('serve');
+  t.ok(server, 'the model server is a child of the script');
+  process.kill(server as number, 'SIGKILL');
+  await until('the error report', () => statuses().some((s) => s.error_msg !== '') || child.exitCode !== null);
+  t.equal(statuses().find((s) => s.error_msg !== '')?.error_msg, 'Model server exited', child.output());
+  t.equal(await exited(child), 137, 'the script exits with the model server\'s status (128+KILL)');
+  t.match(child.output(), /the model server exited \(status 137\)/);
+});

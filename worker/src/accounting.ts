@@ -1,5 +1,9 @@
 // Request accounting (pyworker.md §3 "Accounting", §4.1): the working set, the per-interval workload counters,
 // the loaded/error state and the finished requests waiting for /delete_requests/.
+// error_msg has two slots with different lifetimes. The sticky one is the PyWorker's rule: the first error (a fatal
+// model-log line, a failed load, no public key, the model server's exit) stays until the process restarts. The
+// recoverable one is the health watcher's "Model server unhealthy": a later successful load sequence clears it.
+// A report carries the sticky error when there is one, else the recoverable one.
 // Fixed knowingly: the working set is keyed by an internal id, not by reqnum (pitfall 10); a report subtracts
 // what it sent instead of zeroing counters that may have moved while it was in flight; the lists that grow while
 // the autoscaler is unreachable are bounded.
@@ -48,7 +52,8 @@ export class Accounting {
   private nextId = 1;
   /** A request started, ended or was rejected since the last successful report (or the state changed). */
   updatePending = false;
-  errorMsg = '';
+  private sticky = '';
+  private recoverable = '';
   maxPerf = 0;
   /** Seconds from process start to loaded; 0 until loaded. */
   loadtime = 0;
@@ -158,13 +163,41 @@ export class Accounting {
     this.updatePending = true;
   }
 
-  /** Sticky until the process restarts, as in the PyWorker; resets the interval counters. */
+  /** The error_msg reported now: the sticky error, else the recoverable one, else "". */
+  get errorMsg(): string {
+    return this.sticky !== '' ? this.sticky : this.recoverable;
+  }
+
+  get stickyError(): string {
+    return this.sticky;
+  }
+
+  get healthError(): string {
+    return this.recoverable;
+  }
+
+  /** Sticky until the process restarts, as in the PyWorker (the first wins); resets the interval counters. */
   setError(msg: string): void {
-    if (this.errorMsg !== '') return;
-    this.errorMsg = msg;
+    if (this.sticky !== '') return;
+    this.sticky = msg;
     this.modelLoaded = true;
     for (const k of Object.keys(this.interval) as (keyof IntervalCounters)[]) this.interval[k] = 0;
     this.updatePending = true;
+  }
+
+  /** The recoverable error (the latest wins); a report is due when it changes what is reported. */
+  setHealthError(msg: string): void {
+    if (this.recoverable === msg) return;
+    this.recoverable = msg;
+    this.updatePending = true;
+  }
+
+  /** Clears the recoverable error; true when there was one. */
+  clearHealthError(): boolean {
+    if (this.recoverable === '') return false;
+    this.recoverable = '';
+    this.updatePending = true;
+    return true;
   }
 
   /** After a successful report: subtract what it carried (increments made while it was in flight remain). */

@@ -2,10 +2,9 @@
 // each address gets `attempts` tries with a total timeout each and a gap after every failed try; any 2xx counts.
 // At most 4 connections per host, as the PyWorker's connector.
 
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
-import { timeoutSignal } from './abort.js';
+import { Deadline, sleep } from '../../common/src/deadline.js';
 
 export interface AutoscalerClientOptions {
   attempts: number;
@@ -27,29 +26,26 @@ export class AutoscalerClient {
     for (const addr of addrs) {
       for (let attempt = 1; attempt <= this.o.attempts; attempt++) {
         if (signal.aborted) return false;
-        const scoped = timeoutSignal(this.o.timeoutMs, signal);
+        const limit = new Deadline(this.o.timeoutMs, { parents: [signal], what: 'autoscaler request timeout' });
         try {
           const res = await request(`${addr}${path}`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: makeBody(),
             dispatcher: this.agent,
-            signal: scoped.signal,
+            signal: limit.signal,
           });
+          // Never read: the status is the answer (dump() discards the body, and gives up on a huge one).
           await res.body.dump();
           if (res.statusCode >= 200 && res.statusCode < 300) return true;
           this.o.log.debug({ addr, path, attempt, status: res.statusCode }, 'autoscaler answered an error');
         } catch (err) {
           if (signal.aborted) return false;
-          this.o.log.debug({ addr, path, attempt, err: (err as Error).message }, 'autoscaler request failed');
+          this.o.log.debug({ addr, path, attempt, err }, 'autoscaler request failed');
         } finally {
-          scoped.dispose();
+          limit.dispose();
         }
-        try {
-          await sleep(this.o.retryGapMs, undefined, { signal });
-        } catch {
-          return false;
-        }
+        if (!(await sleep(this.o.retryGapMs, signal))) return false;
       }
       this.o.log.warn({ addr, path, attempts: this.o.attempts }, 'autoscaler address failed every attempt');
     }

@@ -2,8 +2,8 @@
 // autoscaler why, every interval, until stopped (pyworker.md §1.4 step 1 and §4.4; the Python worker crashed
 // silently on a missing variable, pitfall 7).
 
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { sleep } from '../../common/src/deadline.js';
 import { AutoscalerClient } from './autoscaler-client.js';
 import { PROTOCOL_VERSION } from './config.js';
 
@@ -28,11 +28,7 @@ export async function runBeacon(o: BeaconOptions, signal: AbortSignal): Promise<
     while (!signal.aborted) {
       o.log.error({ error_msg: o.errorMsg }, 'worker cannot start; reporting the error to the autoscaler');
       await client.post(o.reportAddrs, '/worker_status/', () => beaconBody(o), signal);
-      try {
-        await sleep(o.intervalMs, undefined, { signal });
-      } catch {
-        break;
-      }
+      if (!(await sleep(o.intervalMs, signal))) break;
     }
   } finally {
     await client.close();

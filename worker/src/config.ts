@@ -29,6 +29,10 @@ export interface WorkerTimings {
   probeTimeoutMs: number;
   errorGraceMs: number;
   errorConfirmMs: number;
+  /** Between two health probes once loaded; 0: the health watcher is off. */
+  healthIntervalMs: number;
+  /** Consecutive failed health probes that make the model server unhealthy. */
+  healthFailures: number;
   sessionGcMs: number;
   sessionCloseTimeoutMs: number;
   beaconMs: number;
@@ -105,6 +109,8 @@ function readTimings(r: EnvReader): WorkerTimings {
     probeTimeoutMs: ms('WORKER_PROBE_TIMEOUT_MS', 10_000),
     errorGraceMs: ms('WORKER_ERROR_GRACE_MS', 2000, 0),
     errorConfirmMs: ms('WORKER_ERROR_CONFIRM_MS', 30_000),
+    healthIntervalMs: ms('WORKER_HEALTH_INTERVAL_MS', 10_000, 0),
+    healthFailures: r.int('WORKER_HEALTH_FAILURES', 3, 1, 1000),
     sessionGcMs: ms('WORKER_SESSION_GC_MS', 5000),
     sessionCloseTimeoutMs: ms('WORKER_SESSION_CLOSE_TIMEOUT_MS', 10_000),
     beaconMs: ms('WORKER_BEACON_MS', 10_000),

@@ -1,5 +1,10 @@
 // The request envelope of the handler routes (pyworker.md §2.1, §2.2 steps 1-2) and its 422 shapes.
 //   {"auth_data": {cost, endpoint, reqnum, request_idx, signature, url, ...}, "session_id": null, "payload": {...}}
+// A body nested deeper than MAX_JSON_DEPTH is refused with 422 right after parsing: the code that walks it later
+// (JSON.stringify when the payload is forwarded, comparisons, the logger) is recursive and would overflow the
+// stack, which was a 500.
+
+import { MAX_JSON_DEPTH, nestedDeeperThan } from '../../common/src/json-depth.js';
 
 export const AUTH_DATA_KEYS = ['cost', 'endpoint', 'reqnum', 'request_idx', 'signature', 'url'] as const;
 
@@ -12,6 +17,9 @@ export interface Envelope {
 
 export type EnvelopeResult = { ok: true; envelope: Envelope } | { ok: false; status: 422; body: Record<string, unknown> };
 
+/** The answer to a body nested deeper than MAX_JSON_DEPTH. */
+export const TOO_DEEP = { error: `body nested deeper than ${MAX_JSON_DEPTH} levels` };
+
 /** Parses and validates a raw request body. */
 export function parseEnvelope(raw: Buffer): EnvelopeResult {
   let data: unknown;
@@ -20,6 +28,7 @@ export function parseEnvelope(raw: Buffer): EnvelopeResult {
   } catch {
     return { ok: false, status: 422, body: { error: 'invalid JSON' } };
   }
+  if (nestedDeeperThan(data)) return { ok: false, status: 422, body: TOO_DEEP };
   // A JSON value that is not an object has no fields: reported like an object missing both.
   const obj = isObject(data) ? data : {};
   const errors: Record<string, unknown> = {};

@@ -14,12 +14,13 @@
 // PyWorker, to the pattern and the line. WORKER_ERROR_LINES=sticky restores the PyWorker's rule.
 
 import type { KeyObject } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
+import { Deadline, sleep, untilAborted } from '../../common/src/deadline.js';
 import type { Accounting } from './accounting.js';
 import { BenchmarkError, NO_SUCCESS, readBenchmarkFile, runBenchmark } from './benchmark.js';
 import type { WorkerConfig } from './config.js';
+import { clientField } from './client-field.js';
 import { probeUntilHealthy, type ProbeOptions } from './model-probe.js';
 
 export type LineKind = 'load' | 'error' | 'info' | 'none';
@@ -37,6 +38,8 @@ export function classifyLine(line: string, p: WorkerConfig['logPatterns']): { ki
 }
 
 const MAX_ERROR_MSG = 500;
+/** Characters of a model-log line copied into the worker's log. */
+const MAX_LOGGED_LINE = 500;
 
 export interface LifecycleOptions {
   config: WorkerConfig;
@@ -47,7 +50,21 @@ export interface LifecycleOptions {
   startedAt: number;
   /** Resolves with the key, or undefined when its fetch failed; UNSECURED workers never ask. */
   pubkeyReady: () => Promise<KeyObject | undefined>;
+  /** Called after each load sequence that ended loaded (probe 200, max_perf, public key). */
+  onLoaded?: () => void;
   signal: AbortSignal;
+}
+
+/** What the lifecycle has done so far: tests wait for these to move instead of sleeping. */
+export interface LifecycleStats {
+  /** Readiness probes of the load sequences. */
+  loadProbes: number;
+  /** Load sequences that ended loaded. */
+  loads: number;
+  errorLines: number;
+  /** Error lines after which the model server stayed healthy. */
+  handledErrorLines: number;
+  infoLines: number;
 }
 
 export class ModelLifecycle {
@@ -56,6 +73,7 @@ export class ModelLifecycle {
   private loadAgain = false;
   private confirming: Promise<void> | undefined;
   private readonly probe: ProbeOptions;
+  readonly stats: LifecycleStats = { loadProbes: 0, loads: 0, errorLines: 0, handledErrorLines: 0, infoLines: 0 };
 
   constructor(private readonly o: LifecycleOptions) {
     this.probe = {
@@ -70,7 +88,15 @@ export class ModelLifecycle {
     const { kind, pattern } = classifyLine(line, this.o.config.logPatterns);
     if (kind === 'load') this.onLoadLine();
     else if (kind === 'error') this.onErrorLine(pattern ?? '', line);
-    else if (kind === 'info') this.o.log.info({ model_log: line }, 'model log');
+    else if (kind === 'info') {
+      this.stats.infoLines++;
+      this.o.log.info({ model_log: clientField(line, MAX_LOGGED_LINE) }, 'model log');
+    }
+  }
+
+  /** Whether a load sequence has ended loaded since the worker started (the health watcher waits for it). */
+  get hasLoaded(): boolean {
+    return this.stats.loads > 0;
   }
 
   /** Settles when the load and error handling started so far are done (tests, shutdown). */
@@ -99,7 +125,10 @@ export class ModelLifecycle {
     const t = this.o.config.timings;
     const a = this.o.accounting;
     this.o.log.info('model log reports startup; probing the model server');
-    const probe = await probeUntilHealthy(this.probe, t.probeIntervalMs, Date.now() + t.readyTimeoutMs, this.o.signal);
+    const ready = new Deadline(t.readyTimeoutMs, { parents: [this.o.signal], what: 'readiness timeout' });
+    const probe = await probeUntilHealthy(this.probe, t.probeIntervalMs, ready, this.o.signal, () => this.stats.loadProbes++).finally(
+      () => ready.dispose(),
+    );
     if (this.o.signal.aborted) return;
     if (!probe.healthy) {
       a.setError(`Benchmark failed with error: model server not healthy after ${t.readyTimeoutMs / 1000} s (${probe.detail})`);
@@ -117,13 +146,21 @@ export class ModelLifecycle {
       return;
     }
     if (!this.o.config.unsecured) {
-      const key = await Promise.race([this.o.pubkeyReady(), sleep(t.pubkeyWaitMs, undefined, { ref: false })]);
+      const wait = new Deadline(t.pubkeyWaitMs, { parents: [this.o.signal], what: 'public key wait' });
+      const key = await untilAborted(this.o.pubkeyReady(), wait.signal)
+        .catch(() => undefined)
+        .finally(() => wait.dispose());
+      if (this.o.signal.aborted) return;
       if (key === undefined) {
         a.setError('Benchmark failed with error: the autoscaler public key is not available');
         return;
       }
     }
     a.markLoaded(this.perf, (Date.now() - this.o.startedAt) / 1000);
+    // The one way out of "Model server unhealthy": the model server started again and passed the whole sequence.
+    if (a.clearHealthError()) this.o.log.info('the model server is back: its health error is cleared');
+    this.stats.loads++;
+    this.o.onLoaded?.();
     this.o.log.info({ max_perf: this.perf, loadtime: a.loadtime }, 'model loaded');
   }
 
@@ -145,15 +182,16 @@ export class ModelLifecycle {
 
   private onErrorLine(pattern: string, line: string): void {
     const a = this.o.accounting;
-    if (a.errorMsg !== '') return;
+    this.stats.errorLines++;
+    if (a.stickyError !== '') return;
     const msg = `${pattern} (model log: ${line})`.slice(0, MAX_ERROR_MSG);
     if (this.o.config.errorLineRule === 'sticky') {
-      this.o.log.error({ model_log: line }, 'error line in the model log; the worker is now errored');
+      this.o.log.error({ model_log: clientField(line, MAX_LOGGED_LINE) }, 'error line in the model log; the worker is now errored');
       a.setError(msg);
       return;
     }
     if (this.confirming !== undefined) return;
-    this.o.log.warn({ model_log: line }, 'error line in the model log; checking whether the model server survived it');
+    this.o.log.warn({ model_log: clientField(line, MAX_LOGGED_LINE) }, 'error line in the model log; checking whether the model server survived it');
     this.confirming = this.confirm(msg, line).finally(() => {
       this.confirming = undefined;
     });
@@ -161,19 +199,21 @@ export class ModelLifecycle {
 
   private async confirm(msg: string, line: string): Promise<void> {
     const t = this.o.config.timings;
-    const deadline = Date.now() + t.errorConfirmMs;
+    const window = new Deadline(t.errorConfirmMs, { parents: [this.o.signal], what: 'error confirmation window' });
+    let probe;
     try {
-      await sleep(t.errorGraceMs, undefined, { signal: this.o.signal });
-    } catch {
-      return;
+      if (!(await sleep(t.errorGraceMs, this.o.signal))) return;
+      probe = await probeUntilHealthy(this.probe, t.probeIntervalMs, window, this.o.signal);
+    } finally {
+      window.dispose();
     }
-    const probe = await probeUntilHealthy(this.probe, t.probeIntervalMs, deadline, this.o.signal);
     if (this.o.signal.aborted) return;
     if (probe.healthy) {
-      this.o.log.warn({ model_log: line }, 'the model server stayed healthy after the error line: handled, not reported');
+      this.stats.handledErrorLines++;
+      this.o.log.warn({ model_log: clientField(line, MAX_LOGGED_LINE) }, 'the model server stayed healthy after the error line: handled, not reported');
       return;
     }
-    this.o.log.error({ model_log: line, probe: probe.detail }, 'the model server is not healthy after the error line');
+    this.o.log.error({ model_log: clientField(line, MAX_LOGGED_LINE), probe: probe.detail }, 'the model server is not healthy after the error line');
     this.o.accounting.setError(msg);
   }
 }

@@ -4,8 +4,8 @@
 // PyWorker did not detect).
 
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { sleep } from '../../common/src/deadline.js';
 
 export interface LogTailOptions {
   path: string;
@@ -43,10 +43,10 @@ async function openWhenPresent(o: LogTailOptions, signal: AbortSignal): Promise<
     try {
       return await open(o.path, 'r');
     } catch (err) {
-      if (!logged) o.log.info({ path: o.path, err: (err as Error).message }, 'waiting for the model log');
+      if (!logged) o.log.info({ path: o.path, err }, 'waiting for the model log');
       logged = true;
     }
-    if (!(await pause(o.waitMs, signal))) return undefined;
+    if (!(await sleep(o.waitMs, signal))) return undefined;
   }
   return undefined;
 }
@@ -100,15 +100,6 @@ async function readUntilReplaced(fh: FileHandle, o: LogTailOptions, signal: Abor
       o.log.info({ path: o.path }, 'model log truncated; reading it from the start');
       return;
     }
-    if (!(await pause(o.pollMs, signal))) return;
-  }
-}
-
-async function pause(ms: number, signal: AbortSignal): Promise<boolean> {
-  try {
-    await sleep(ms, undefined, { signal });
-    return true;
-  } catch {
-    return false;
+    if (!(await sleep(o.pollMs, signal))) return;
   }
 }

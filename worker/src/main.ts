@@ -1,18 +1,35 @@
-// `llama-gpu-bench worker`: the PyWorker replacement's process. Reads the configuration, runs the worker until
-// SIGTERM or SIGINT, then closes it. A worker that cannot start reports why to the autoscaler until stopped.
+// `llama-gpu-bench worker`: the PyWorker replacement's process. Reads the configuration, runs the worker until a
+// signal, then closes it. A worker that cannot start reports why to the autoscaler until stopped.
+//
+// SIGTERM, SIGINT: a clean stop, status 0, nothing reported. SIGUSR2: the model server's process is gone
+// (start_server.sh sends it when its model server exits first). Without a word the autoscaler would only see the
+// reports stop and keep routing to this instance for a while; so error_msg becomes "Model server exited" (sticky),
+// one worker_status carries it at once, then the worker closes and exits with status 1. (Not SIGUSR1: Node starts
+// its inspector on it.) A SIGTERM or SIGINT during that report cuts it short.
 
+import { aborted } from '../../common/src/deadline.js';
 import { beaconTarget, ConfigError, loadConfig, type WorkerConfig } from './config.js';
 import { runBeacon } from './beacon.js';
-import { createLogger } from './logger.js';
+import { workerLogger } from './logger.js';
 import { LaunchError, startWorker } from './worker.js';
 
 const BEACON_INTERVAL_MS = 10_000;
 
+export const MODEL_EXITED = 'Model server exited';
+/** The reason `stop` carries after SIGUSR2. */
+const MODEL_EXIT_SIGNAL = 'SIGUSR2';
+
 export async function main(): Promise<void> {
   const stop = new AbortController();
-  const onSignal = (): void => stop.abort();
+  const cut = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    stop.abort(signal);
+    cut.abort(signal);
+  };
+  const onModelExit = (): void => stop.abort(MODEL_EXIT_SIGNAL);
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  process.on('SIGUSR2', onModelExit);
   try {
     let config: WorkerConfig;
     try {
@@ -22,12 +39,12 @@ export async function main(): Promise<void> {
       const target = beaconTarget();
       process.exitCode = 1;
       await runBeacon(
-        { ...target, url: '', errorMsg: err.message, intervalMs: BEACON_INTERVAL_MS, log: createLogger('info') },
+        { ...target, url: '', errorMsg: err.message, intervalMs: BEACON_INTERVAL_MS, log: workerLogger('info') },
         stop.signal,
       );
       return;
     }
-    const log = createLogger(config.logLevel);
+    const log = workerLogger(config.logLevel);
     let handle;
     try {
       handle = await startWorker(config, log);
@@ -48,11 +65,18 @@ export async function main(): Promise<void> {
       );
       return;
     }
-    await new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
-    log.info('stopping the worker');
+    await aborted(stop.signal);
+    if (stop.signal.reason === MODEL_EXIT_SIGNAL) {
+      process.exitCode = 1;
+      log.error('SIGUSR2: the model server exited; reporting it, then stopping');
+      if (!(await handle.reportFatal(MODEL_EXITED, cut.signal))) log.warn('the final worker_status could not be delivered');
+    } else {
+      log.info('stopping the worker');
+    }
     await handle.close();
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    process.off('SIGUSR2', onModelExit);
   }
 }

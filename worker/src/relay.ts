@@ -4,8 +4,8 @@
 
 import type { ServerResponse } from 'node:http';
 import { finished, pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
+import { sleep } from '../../common/src/deadline.js';
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -74,7 +74,7 @@ export async function forwardAndRelay(o: RelayOptions): Promise<void> {
     if (up.statusCode === 503 && Date.now() < retryUntil && !isStreamResponse(up.headers)) {
       const body = Buffer.from(await up.body.arrayBuffer());
       if (!isBusyAnswer(body)) return relayWhole(o.res, up.statusCode, up.headers, body);
-      await sleep(Math.min(delay, Math.max(0, retryUntil - Date.now())), undefined, { signal: o.signal });
+      if (!(await sleep(Math.min(delay, Math.max(0, retryUntil - Date.now())), o.signal))) throw o.signal.reason;
       delay = Math.min(delay * 2, 1000);
       continue;
     }

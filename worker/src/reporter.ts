@@ -3,8 +3,8 @@
 // Deliberate: becoming loaded or errored marks a report as due (the newest PyWorker does so for "loaded"), so the
 // autoscaler learns it within one tick instead of up to ten seconds.
 
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { sleep } from '../../common/src/deadline.js';
 import type { Accounting, IntervalCounters, RequestRecord } from './accounting.js';
 import type { AutoscalerClient } from './autoscaler-client.js';
 import { PROTOCOL_VERSION } from './config.js';
@@ -40,6 +40,8 @@ export interface ReporterOptions {
 
 export class Reporter {
   private lastSuccess = 0;
+  /** The worker_status send in progress, if any: sends run one after the other. */
+  private sending: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly o: ReporterOptions) {}
 
@@ -69,8 +71,17 @@ export class Reporter {
     return { text: pyJsonObject(fields, STATUS_FLOATS), counters };
   }
 
-  /** One worker_status send; true when an address accepted it. */
-  async sendStatus(signal: AbortSignal): Promise<boolean> {
+  /**
+   * One worker_status send, after any send in progress (the loop's and a final report's must not carry, and then
+   * subtract, the same counters twice); true when an address accepted it.
+   */
+  sendStatus(signal: AbortSignal): Promise<boolean> {
+    const send = this.sending.then(() => this.sendStatusNow(signal));
+    this.sending = send.catch(() => undefined);
+    return send;
+  }
+
+  private async sendStatusNow(signal: AbortSignal): Promise<boolean> {
     const a = this.o.accounting;
     const disk = await this.o.disk.delta();
     a.updatePending = false;
@@ -143,11 +154,7 @@ export class Reporter {
   }
 }
 
-async function tick(ms: number, signal: AbortSignal): Promise<boolean> {
-  try {
-    await sleep(ms, undefined, { signal });
-    return true;
-  } catch {
-    return false;
-  }
+/** True when the tick elapsed, false when `signal` aborted. */
+function tick(ms: number, signal: AbortSignal): Promise<boolean> {
+  return sleep(ms, signal);
 }

@@ -11,6 +11,7 @@ import type { WorkerConfig } from './config.js';
 import { parseEnvelope } from './envelope.js';
 import type { FifoQueue } from './fifo.js';
 import { workloadOf, type HandlerRoute } from './handlers.js';
+import { clientField } from './client-field.js';
 import { clientGoneSignal, sendEmpty, sendJson } from './http-util.js';
 import { forwardAndRelay } from './relay.js';
 import type { SessionStore } from './sessions.js';
@@ -30,7 +31,7 @@ export interface RouteContext {
 export function signatureAccepted(ctx: RouteContext, authData: Record<string, unknown>, log: Logger): boolean {
   if (ctx.config.unsecured) return true;
   const result = verifySignature(ctx.pubkey(), authData);
-  if (!result.ok) log.warn({ reason: result.reason, url: authData.url }, 'signature rejected (401); UNSECURED=true disables the check');
+  if (!result.ok) log.warn({ reason: result.reason, url: clientField(authData.url) }, 'signature rejected (401); UNSECURED=true disables the check');
   return result.ok;
 }
 
@@ -47,7 +48,7 @@ export async function handleRoute(
     return;
   }
   const { authData, payload, sessionId } = parsed.envelope;
-  const log = ctx.log.child({ route: route.path, reqnum: authData.reqnum, request_idx: authData.request_idx });
+  const log = ctx.log.child({ route: route.path, reqnum: clientField(authData.reqnum), request_idx: clientField(authData.request_idx) });
   const { workload, fallback } = workloadOf(route, payload);
   if (fallback) log.warn({ workload }, 'workload calculator failed; using the default workload');
 
@@ -116,7 +117,7 @@ function finishFailed(
     ctx.accounting.cancelled(record);
     return;
   }
-  log.warn({ err: (err as Error).message }, 'forwarding to the model server failed');
+  log.warn({ err }, 'forwarding to the model server failed');
   ctx.accounting.errored(record);
   if (!res.headersSent) sendEmpty(res, 500);
   else res.destroy();

@@ -1,7 +1,8 @@
 // The worker's routing table on node:http (POST only; another method on a known path: 405; unknown path: 404,
-// with aiohttp's plain-text pages). node:http rather than Fastify: the relay writes the upstream status and raw
-// chunks straight to the response, bodies are parsed exactly once with the PyWorker's 422 shapes, and a closed
-// response is the one signal of a client disconnect.
+// with aiohttp's plain-text pages; /pyworker/update exists only when MASTER_TOKEN is set, see update-route.ts).
+// node:http rather than Fastify: the relay writes the upstream status and raw chunks straight to the response,
+// bodies are parsed exactly once with the PyWorker's 422 shapes, and a closed response is the one signal of a
+// client disconnect.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { findRoute } from './handlers.js';
@@ -27,7 +28,7 @@ export function mainListener(ctx: RouteContext): RequestListener {
     const path = pathOf(req);
     const route = findRoute(path);
     const sessionRoute = SESSION_ROUTES[path];
-    const isUpdate = path === '/pyworker/update';
+    const isUpdate = path === '/pyworker/update' && ctx.config.masterToken !== '';
     if (route === undefined && sessionRoute === undefined && !isUpdate) return notFound(res);
     if (req.method !== 'POST') return methodNotAllowed(res);
     void (async () => {
@@ -73,7 +74,7 @@ function failed(ctx: RouteContext, res: ServerResponse, err: unknown): void {
     res.once('finish', () => res.socket?.destroy());
     return;
   }
-  ctx.log.error({ err: (err as Error).message }, 'request failed');
+  ctx.log.error({ err }, 'request failed');
   if (!res.headersSent) sendText(res, 500, '500: Internal Server Error');
   else res.destroy();
 }

@@ -3,20 +3,28 @@
 // so anyone could fill the session slots), and a missing auth_data is a 422, not a 500.
 
 import type { ServerResponse } from 'node:http';
-import { isObject } from './envelope.js';
+import { clientField } from './client-field.js';
+import { nestedDeeperThan } from '../../common/src/json-depth.js';
+import { isObject, TOO_DEEP } from './envelope.js';
 import { sendEmpty, sendJson } from './http-util.js';
 import { signatureAccepted, type RouteContext } from './route-handler.js';
 
 type Parsed = { ok: true; data: Record<string, unknown> } | { ok: false };
 
 function parseJsonObject(body: Buffer, res: ServerResponse): Parsed {
+  let data: unknown;
   try {
-    const data: unknown = JSON.parse(body.toString('utf8'));
-    return { ok: true, data: isObject(data) ? data : {} };
+    data = JSON.parse(body.toString('utf8'));
   } catch {
     sendJson(res, 422, { error: 'invalid JSON' });
     return { ok: false };
   }
+  // deepEqual and the stored auth_data are walked recursively (envelope.ts says why the depth is checked here).
+  if (nestedDeeperThan(data)) {
+    sendJson(res, 422, TOO_DEEP);
+    return { ok: false };
+  }
+  return { ok: true, data: isObject(data) ? data : {} };
 }
 
 export async function sessionCreate(ctx: RouteContext, body: Buffer, res: ServerResponse): Promise<void> {
@@ -34,7 +42,11 @@ export async function sessionCreate(ctx: RouteContext, body: Buffer, res: Server
     sendJson(res, 422, errors);
     return;
   }
-  const log = ctx.log.child({ route: '/session/create', reqnum: authData.reqnum, request_idx: authData.request_idx });
+  const log = ctx.log.child({
+    route: '/session/create',
+    reqnum: clientField(authData.reqnum),
+    request_idx: clientField(authData.request_idx),
+  });
   const record = ctx.sessions.placeholder(authData);
   if (!signatureAccepted(ctx, authData, log)) {
     ctx.accounting.reject(record);

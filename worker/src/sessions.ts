@@ -9,6 +9,7 @@ import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { request, type Dispatcher } from 'undici';
 import { Deadline } from '../../common/src/deadline.js';
+import { clientField } from './client-field.js';
 import type { Accounting, RequestRecord } from './accounting.js';
 import { DEFAULT_WORKLOAD } from './handlers.js';
 
@@ -124,7 +125,7 @@ export class SessionStore {
   private async runOnClose(s: Session): Promise<void> {
     if (s.onCloseRoute === null) return;
     if (!s.onCloseRoute.startsWith('/')) {
-      this.o.log.warn({ session_id: s.id, route: s.onCloseRoute }, 'on_close_route is not a model server path; skipped');
+      this.o.log.warn({ session_id: s.id, route: clientField(s.onCloseRoute) }, 'on_close_route is not a model server path; skipped');
       return;
     }
     const p = s.onClosePayload;
@@ -143,7 +144,7 @@ export class SessionStore {
       await res.body.dump();
       if (res.statusCode >= 400) this.o.log.warn({ session_id: s.id, status: res.statusCode }, 'on_close call failed');
     } catch (err) {
-      this.o.log.warn({ session_id: s.id, err: (err as Error).message }, 'on_close call failed');
+      this.o.log.warn({ session_id: s.id, err }, 'on_close call failed');
     } finally {
       limit.dispose();
     }

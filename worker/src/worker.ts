@@ -1,25 +1,26 @@
 // Assembles a running worker from a configuration (pyworker.md §1.3, §1.4): both listeners, then concurrently the
-// public key fetch, the model log follower, the reporter loops and the session sweep.
+// public key fetch, the model log follower, the reporter loops, the session sweep and the health watcher.
 
-import { readFile } from 'node:fs/promises';
-import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
+import { sleep } from '../../common/src/deadline.js';
 import { Accounting } from './accounting.js';
 import { AutoscalerClient } from './autoscaler-client.js';
 import type { WorkerConfig } from './config.js';
+import { clientField } from './client-field.js';
 import { DiskUsage } from './disk.js';
 import { FifoQueue } from './fifo.js';
+import { HealthWatcher } from './health-watch.js';
 import { ModelLifecycle } from './lifecycle.js';
 import { followLog } from './log-tail.js';
 import { fetchPubkey, PUBKEY_FAILURE } from './pubkey.js';
 import { modelServerAgent } from './relay.js';
 import { Reporter } from './reporter.js';
 import type { RouteContext } from './route-handler.js';
-import { mainListener, secondListener, type RequestListener } from './routes.js';
+import { closeServer, listen, mainServer, plainServer } from './listeners.js';
+import { mainListener, secondListener } from './routes.js';
 import { SessionStore } from './sessions.js';
 
 export interface WorkerHandle {
@@ -31,8 +32,14 @@ export interface WorkerHandle {
   readonly reporter: Reporter;
   readonly sessions: SessionStore;
   readonly fifo: FifoQueue;
+  readonly health: HealthWatcher;
   /** The autoscaler's public key once fetched. */
   pubkey(): KeyObject | undefined;
+  /**
+   * A fatal error the worker learnt from outside (the model server's process exited): set it (sticky) and send one
+   * worker_status at once, bounded by the reporter's attempts and timeouts (and `signal`); true when delivered.
+   */
+  reportFatal(msg: string, signal: AbortSignal): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -60,7 +67,7 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Wo
 
   const servers: Server[] = [];
   try {
-    servers.push(await mainServer(config, mainListener(ctx)), createHttpServer(secondListener(ctx)));
+    servers.push(await mainServer(config, mainListener(ctx)), plainServer(secondListener(ctx)));
     await listen(servers[0], config.workerPort, config.host);
     await listen(servers[1], config.workerHttpPort, config.host);
   } catch (err) {
@@ -108,7 +115,25 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Wo
         if (key === undefined && !signal.aborted) accounting.setError(PUBKEY_FAILURE);
         return key;
       });
-  const lifecycle = new ModelLifecycle({ config, accounting, dispatcher, log, startedAt, pubkeyReady: () => pubkeyPromise, signal });
+  const probe = { modelServerUrl: config.modelServerUrl, healthPath: config.modelHealthPath, dispatcher, timeoutMs: t.probeTimeoutMs };
+  const health = new HealthWatcher({
+    probe,
+    intervalMs: t.healthIntervalMs,
+    failures: t.healthFailures,
+    accounting,
+    isLoaded: () => lifecycle.hasLoaded,
+    log,
+  });
+  const lifecycle = new ModelLifecycle({
+    config,
+    accounting,
+    dispatcher,
+    log,
+    startedAt,
+    pubkeyReady: () => pubkeyPromise,
+    onLoaded: () => health.reset(),
+    signal,
+  });
 
   const loops = [
     pubkeyPromise,
@@ -125,7 +150,8 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Wo
       signal,
     ),
     sessionSweep(sessions, t.sessionGcMs, signal),
-  ].map((p) => p.catch((err: unknown) => log.error({ err: (err as Error).message }, 'worker loop failed')));
+    health.run(signal),
+  ].map((p) => p.catch((err: unknown) => log.error({ err }, 'worker loop failed')));
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
@@ -137,39 +163,15 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Wo
       await Promise.all([client.close(), dispatcher.close()]);
     })());
 
-  return { port, httpPort, accounting, lifecycle, reporter, sessions, fifo, pubkey: () => pubkey, close };
-}
+  const reportFatal = async (msg: string, cut: AbortSignal): Promise<boolean> => {
+    accounting.setError(msg);
+    log.error({ error_msg: clientField(accounting.errorMsg, 500) }, 'reporting a fatal error to the autoscaler');
+    return reporter.sendStatus(cut);
+  };
 
-async function mainServer(config: WorkerConfig, listener: RequestListener): Promise<Server> {
-  if (!config.useSsl) return createHttpServer(listener);
-  const [cert, key] = await Promise.all([readFile(config.sslCertFile), readFile(config.sslKeyFile)]);
-  return createHttpsServer({ cert, key }, listener);
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-async function closeServer(server: Server): Promise<void> {
-  if (!server.listening) return;
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeAllConnections();
-  await closed;
+  return { port, httpPort, accounting, lifecycle, reporter, sessions, fifo, health, pubkey: () => pubkey, reportFatal, close };
 }
 
 async function sessionSweep(sessions: SessionStore, everyMs: number, signal: AbortSignal): Promise<void> {
-  while (!signal.aborted) {
-    try {
-      await sleep(everyMs, undefined, { signal });
-    } catch {
-      return;
-    }
-    await sessions.sweep();
-  }
+  while (await sleep(everyMs, signal)) await sessions.sweep();
 }

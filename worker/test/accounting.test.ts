@@ -67,6 +67,29 @@ t.test('the error is sticky, marks the model loaded and resets the interval coun
   t.equal(a.interval.rejected, 0);
 });
 
+t.test('the recoverable (health) error is reported only while no sticky error is set, and clearing it leaves the sticky one', async (t) => {
+  const a = new Accounting();
+  a.markLoaded(10, 1);
+  a.updatePending = false;
+  a.setHealthError('Model server unhealthy: x (3 failed probes)');
+  t.equal(a.errorMsg, 'Model server unhealthy: x (3 failed probes)');
+  t.equal(a.updatePending, true, 'a report is due');
+  t.equal(a.stickyError, '');
+  a.updatePending = false;
+  t.equal(a.clearHealthError(), true);
+  t.equal(a.errorMsg, '', 'recovered');
+  t.equal(a.updatePending, true, 'the recovery is reported too');
+  t.equal(a.clearHealthError(), false, 'nothing left to clear');
+  a.setHealthError('Model server unhealthy: y (3 failed probes)');
+  a.setError('Model server exited');
+  t.equal(a.errorMsg, 'Model server exited', 'the sticky error wins');
+  t.equal(a.clearHealthError(), true);
+  t.equal(a.errorMsg, 'Model server exited', 'and stays after a recovery');
+  a.setHealthError('Model server unhealthy: z (3 failed probes)');
+  t.equal(a.errorMsg, 'Model server exited');
+  t.equal(a.healthError, 'Model server unhealthy: z (3 failed probes)');
+});
+
 t.test('pending deletions are bounded while the autoscaler is unreachable', async (t) => {
   const a = new Accounting();
   for (let i = 0; i < MAX_PENDING_DELETES + 5; i++) a.reject(a.newRecord(ad(i), 1));

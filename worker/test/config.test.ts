@@ -33,7 +33,15 @@ t.test('defaults follow the PyWorker and the seed configuration', async (t) => {
     reportTickMs: 1000, reportMaxSilenceMs: 10_000, reportTimeoutMs: 10_000, reportRetryGapMs: 2000, reportAttempts: 3,
     deleteTickMs: 1000, pubkeyAttempts: 5, pubkeyBackoffMs: 1000, pubkeyTimeoutMs: 10_000, pubkeyWaitMs: 60_000,
     logPollMs: 100, logWaitMs: 1000, readyTimeoutMs: 300_000, sessionGcMs: 5000, beaconMs: 10_000,
+    healthIntervalMs: 10_000, healthFailures: 3,
   });
+});
+
+t.test('the health watcher is configurable: WORKER_HEALTH_INTERVAL_MS=0 turns it off, at least one failure counts', async (t) => {
+  t.match(loadConfig({ ...base, WORKER_HEALTH_INTERVAL_MS: '0', WORKER_HEALTH_FAILURES: '1' }).timings, { healthIntervalMs: 0, healthFailures: 1 });
+  const err = t.throws(() => loadConfig({ ...base, WORKER_HEALTH_INTERVAL_MS: '-1', WORKER_HEALTH_FAILURES: '0' })) as ConfigError;
+  t.ok(err.problems.some((p) => p.startsWith('WORKER_HEALTH_INTERVAL_MS')));
+  t.ok(err.problems.some((p) => p.startsWith('WORKER_HEALTH_FAILURES')));
 });
 
 t.test('REPORT_ADDR is a comma-separated list, trailing slashes stripped; SSL changes the reported url', async (t) => {

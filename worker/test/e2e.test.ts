@@ -68,8 +68,12 @@ t.test('a bad signature gets 401 and nothing reaches the model server', async (t
   const before = serverSaw('/generate');
   const res = await post(`${w.url}/generate`, envelope(3, generatePayload(), { signature: auto.signUrl('https://other:1') }));
   t.same([res.status, res.text], [401, '']);
-  await new Promise((r) => setTimeout(r, 300));
+  // The worker's own account of the request: rejected, never forwarded (the 401 is answered before any relay).
+  await auto.waitFor(() => deletesFor(1003).length === 1, 5000, 'the rejection reported');
+  t.match(deletesFor(1003)[0], { status: 'Rejected', success: false, work_started_at: 0 });
   t.equal(serverSaw('/generate'), before);
+  // A worker_status carried the rejected load (a report subtracts what it carried), so later tests start from zero.
+  await until(() => w.handle.accounting.interval.rejected === 0, 5000, 'the rejected load reported');
 });
 
 t.test('bad envelopes get the 422 shapes and never reach the model server', async (t) => {
@@ -119,8 +123,9 @@ t.test('a second /generate while one runs is queued, a third refused by the wait
 });
 
 t.test('a handled error line while the real model server stays healthy is not reported', async (t) => {
+  const handled = w.handle.lifecycle.stats.handledErrorLines;
   appendLog(logFile, 'Error: a handled failure written by the test\n');
-  await new Promise((r) => setTimeout(r, 100));
+  await until(() => w.handle.lifecycle.stats.handledErrorLines === handled + 1, 10_000, 'the error line judged handled');
   await w.handle.lifecycle.idle();
   t.equal(w.handle.accounting.errorMsg, '');
 });

@@ -30,7 +30,6 @@ async function withModel(t: Test): Promise<FakeModel> {
   return m;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const LOAD = 'Application startup complete.\n';
 
 t.test('lines are matched as substrings, on_load before on_error before on_info', async (t) => {
@@ -44,23 +43,26 @@ t.test('lines are matched as substrings, on_load before on_error before on_info'
 t.test('on_load counts only once the model server answers: then loaded with WORKER_PERF', async (t) => {
   const port = await freePort();
   const w = await startTestWorker({ REPORT_ADDR: auto.url, MODEL_SERVER_URL: `http://127.0.0.1:${port}`, WORKER_PERF: '300' });
+  const workerUpAt = Date.now();
   t.teardown(() => w.close());
   appendLog(w.logFile, LOAD);
-  await sleep(300);
+  await until(() => w.handle.lifecycle.stats.loadProbes >= 3, 3000, 'three refused readiness probes');
   t.equal(w.handle.accounting.modelLoaded, false, 'not loaded while the model server refuses connections');
   const m = new FakeModel();
+  const modelUpAt = Date.now();
   await m.start(port);
   t.teardown(() => m.close());
   await until(() => w.handle.accounting.modelLoaded, 3000, 'loaded');
   t.equal(w.handle.accounting.maxPerf, 300);
-  t.ok(w.handle.accounting.loadtime > 0.2, 'loadtime counts from the worker start');
+  t.ok(w.handle.accounting.loadtime * 1000 >= modelUpAt - workerUpAt, 'loadtime counts from the worker start');
   t.equal(w.handle.accounting.errorMsg, '');
   t.equal(m.received.filter((r) => r.path === '/health').length, 0, 'WORKER_PERF skips the benchmark');
   // A repeated on_load (the model server restarted) keeps max_perf and recomputes loadtime.
   const first = w.handle.accounting.loadtime;
-  await sleep(50);
+  t.equal(w.handle.lifecycle.stats.loads, 1);
   appendLog(w.logFile, LOAD);
-  await until(() => w.handle.accounting.loadtime > first, 3000, 'reloaded');
+  await until(() => w.handle.lifecycle.stats.loads === 2, 3000, 'reloaded');
+  t.ok(w.handle.accounting.loadtime >= first, 'loadtime recomputed from the worker start');
   t.equal(w.handle.accounting.maxPerf, 300);
 });
 
@@ -134,9 +136,9 @@ t.test('an error line while the model server stays healthy is handled: never rep
   appendLog(w.logFile, LOAD);
   await until(() => w.handle.accounting.modelLoaded);
   appendLog(w.logFile, 'request failed: ValueError: invalid literal\nTraceback (most recent call last):\n');
-  await sleep(100);
+  // Both lines join one check, which ends with the first 200.
+  await until(() => w.handle.lifecycle.stats.errorLines === 2 && w.handle.lifecycle.stats.handledErrorLines === 1, 3000, 'the check');
   await w.handle.lifecycle.idle();
-  await sleep(700); // past WORKER_ERROR_CONFIRM_MS (600)
   t.equal(w.handle.accounting.errorMsg, '');
   await auto.waitFor(() => auto.statuses.filter((s) => s.body.id === 4343).length >= 3);
   t.ok(auto.statuses.filter((s) => s.body.id === 4343).every((s) => s.body.error_msg === ''), 'no report carried an error');
@@ -153,8 +155,10 @@ t.test('an error line after which the model server is unhealthy reaches error_ms
   await auto.waitFor(() => String(auto.lastStatus()?.error_msg).startsWith('CUDA error'), 3000, 'the error report');
   t.equal(auto.lastStatus()!.error_msg, 'CUDA error (model log: device 0: CUDA error 700: an illegal memory access was encountered)');
   m.healthStatus = 200;
+  const lines = w.handle.lifecycle.stats.errorLines;
   appendLog(w.logFile, 'RuntimeError: later\n');
-  await sleep(200);
+  await until(() => w.handle.lifecycle.stats.errorLines === lines + 1, 3000, 'the later error line read');
+  await w.handle.lifecycle.idle();
   t.match(w.handle.accounting.errorMsg, /^CUDA error/, 'the first error stays');
 });
 
@@ -196,7 +200,8 @@ t.test('on_info lines are only logged', async (t) => {
   const w = await startTestWorker({ REPORT_ADDR: auto.url, MODEL_SERVER_URL: m.url, WORKER_PERF: '5' });
   t.teardown(() => w.close());
   appendLog(w.logFile, 'INFO - Starting\nINFO - Server ready\n');
-  await sleep(200);
+  await until(() => w.handle.lifecycle.stats.infoLines === 2, 3000, 'both lines read');
+  await w.handle.lifecycle.idle();
   t.equal(w.handle.accounting.modelLoaded, false);
   t.equal(w.handle.accounting.errorMsg, '');
 });

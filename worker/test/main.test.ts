@@ -38,6 +38,24 @@ t.test('a complete environment: reports to the autoscaler, then stops cleanly on
   t.equal(await p.exited, 0, p.stderr());
 });
 
+t.test('SIGUSR2 (the model server exited): "Model server exited" is reported at once, then the worker exits 1', async (t) => {
+  const port = await freePort();
+  const dir = testDir();
+  const p = runMain({
+    CONTAINER_ID: '6363', REPORT_ADDR: auto.url, WORKER_HOST: '127.0.0.1', WORKER_PORT: String(port), WORKER_HTTP_PORT: '0',
+    PUBLIC_IPADDR: '203.0.113.9', [`VAST_TCP_PORT_${port}`]: '45002', UNSECURED: 'true', MODEL_LOG: join(dir, 'server.log'),
+    // An idle worker would report again only after this long: the error report must not wait for it.
+    WORKER_REPORT_MAX_SILENCE_MS: '600000',
+  });
+  const mine = () => auto.statuses.filter((s) => s.body.id === 6363).map((s) => s.body);
+  await auto.waitFor(() => mine().length > 0, 10_000, 'the first report');
+  t.equal(mine()[0].error_msg, '');
+  p.child.kill('SIGUSR2');
+  await auto.waitFor(() => mine().some((s) => s.error_msg !== ''), 10_000, 'the final report');
+  t.equal(mine().find((s) => s.error_msg !== '')!.error_msg, 'Model server exited');
+  t.equal(await p.exited, 1, p.stderr());
+});
+
 t.test('a missing variable is reported to the autoscaler (not a silent crash); SIGTERM then exits 1', async (t) => {
   const p = runMain({ REPORT_ADDR: auto.url, MASTER_TOKEN: 'mt', WORKER_PORT: '3999' });
   await auto.waitFor(() => auto.statuses.some((s) => s.body.mtoken === 'mt'), 10_000, 'the beacon');

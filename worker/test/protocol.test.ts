@@ -165,7 +165,8 @@ t.test('admission by wait time: queued behind a running /generate, or 429 past m
 t.test('a report carries the interval counters (new_load = received - cancelled, cur_perf = served); failed sends keep them', async (t) => {
   await auto.waitFor(() => auto.lastStatus()?.num_requests_working === 0);
   auto.failReports = 1e9; // every report fails from now on: the counters must accumulate, not be lost
-  await new Promise((r) => setTimeout(r, 100));
+  const refused = auto.refusedStatuses.length;
+  await auto.waitFor(() => auto.refusedStatuses.length > refused, 5000, 'a refused worker_status');
   const x = ++reqnum;
   const ctl = new AbortController();
   const r = await request(`${w.url}/generate`, { method: 'POST', body: JSON.stringify(envelope(x, { batch_size: 300, hold: true })), signal: ctl.signal });
@@ -177,7 +178,9 @@ t.test('a report carries the interval counters (new_load = received - cancelled,
   t.equal(ok.status, 200);
   await until(() => w.handle.accounting.workingCount() === 0);
   t.same(w.handle.accounting.interval, { served: 40, received: 340, cancelled: 300, errored: 0, rejected: 0 });
-  await new Promise((r) => setTimeout(r, 100)); // let attempts already in flight fail
+  // Sends run one at a time, each attempt building its body afresh: once one attempt carrying the final counters
+  // was refused, no attempt built earlier can still arrive.
+  await auto.waitFor(() => auto.refusedStatuses.some((s) => s.body.cur_perf === 40 && s.body.new_load === 40), 5000, 'the final counters sent');
   const n = auto.statuses.length;
   auto.failReports = 0;
   await auto.waitFor(() => auto.statuses.length > n);

@@ -15,12 +15,16 @@ export interface Recorded {
 export class FakeAutoscaler {
   readonly statuses: Recorded[] = [];
   readonly deletes: Recorded[] = [];
+  /** worker_status bodies answered with 500 (failReports). */
+  readonly refusedStatuses: Recorded[] = [];
   pubkeyRequests = 0;
   /** Answer this many upcoming report POSTs with 500. */
   failReports = 0;
   /** Answer /pubkey/ with 503 this many times. */
   failPubkey = 0;
   pubkeyFormat: 'spki' | 'pkcs1' = 'spki';
+  /** Answer /pubkey/ with this text instead of the key. */
+  pubkeyAnswer: string | undefined;
   readonly privateKey: KeyObject;
   readonly publicKey: KeyObject;
   private server: Server | undefined;
@@ -71,7 +75,7 @@ export class FakeAutoscaler {
             return;
           }
           res.writeHead(200, { 'content-type': 'text/plain' });
-          res.end(this.publicKey.export({ type: this.pubkeyFormat, format: 'pem' }));
+          res.end(this.pubkeyAnswer ?? this.publicKey.export({ type: this.pubkeyFormat, format: 'pem' }));
           return;
         }
         const list = req.url === '/worker_status/' ? this.statuses : req.url === '/delete_requests/' ? this.deletes : null;
@@ -79,13 +83,15 @@ export class FakeAutoscaler {
           res.writeHead(404).end();
           return;
         }
+        const recorded = { text, body: JSON.parse(text) as Record<string, unknown>, at: Date.now() };
         if (this.failReports > 0) {
           this.failReports--;
+          if (list === this.statuses) this.refusedStatuses.push(recorded);
           res.writeHead(500).end();
-          return;
+        } else {
+          list.push(recorded);
+          res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
         }
-        list.push({ text, body: JSON.parse(text) as Record<string, unknown>, at: Date.now() });
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
         for (const w of this.waiters.splice(0)) w();
       });
     });

@@ -1,12 +1,16 @@
 // Starting a worker for a test: the configuration comes from an environment like Vast's, with every interval,
-// retry and benchmark duration made short; logs are silent unless WORKER_TEST_LOG names a level.
+// retry and benchmark duration made short; logs are silent unless WORKER_TEST_LOG names a level or the test
+// captures them (LogCapture).
 
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { connect as connectTcp } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
+import pino, { type DestinationStream } from 'pino';
 import { request, type Dispatcher } from 'undici';
 import { loadConfig, type WorkerConfig } from '../../src/config.js';
+import { workerLogger, type Logger } from '../../src/logger.js';
 import { startWorker, type WorkerHandle } from '../../src/worker.js';
 
 export const FAST_TIMINGS: Record<string, string> = {
@@ -44,7 +48,53 @@ export function testDir(): string {
   return mkdtempSync(join(tmpdir(), 'worker-test-'));
 }
 
-export async function startTestWorker(env: Record<string, string>, dir = testDir()): Promise<TestWorker> {
+/** The worker's log lines, as written (after defusing), parsed; `onLine` callbacks see each as it comes. */
+export class LogCapture implements DestinationStream {
+  readonly raw: string[] = [];
+  readonly lines: Record<string, unknown>[] = [];
+  private readonly listeners = new Set<() => void>();
+
+  write(text: string): void {
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      this.raw.push(line);
+      this.lines.push(JSON.parse(line) as Record<string, unknown>);
+    }
+    for (const l of this.listeners) l();
+  }
+
+  /** The messages logged so far. */
+  messages(): string[] {
+    return this.lines.map((l) => String(l.msg));
+  }
+
+  /** Resolves once a line with this message has been written (or rejects after `ms`). */
+  waitFor(msg: string, ms = 5000): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const line = this.lines.find((l) => l.msg === msg);
+        if (line === undefined) return false;
+        clearTimeout(timer);
+        this.listeners.delete(onLine);
+        resolve(line);
+        return true;
+      };
+      const onLine = (): void => void check();
+      const timer = setTimeout(() => {
+        this.listeners.delete(onLine);
+        reject(new Error(`timed out waiting for the log line "${msg}"`));
+      }, ms);
+      this.listeners.add(onLine);
+      check();
+    });
+  }
+
+  logger(level = 'info'): Logger {
+    return workerLogger(level, this);
+  }
+}
+
+export async function startTestWorker(env: Record<string, string>, dir = testDir(), capture?: LogCapture): Promise<TestWorker> {
   const logFile = join(dir, 'server.log');
   writeFileSync(logFile, '', { flag: 'a' });
   const config = loadConfig({
@@ -61,8 +111,8 @@ export async function startTestWorker(env: Record<string, string>, dir = testDir
     ...FAST_TIMINGS,
     ...env,
   });
-  const level = process.env.WORKER_TEST_LOG ?? 'silent';
-  const handle = await startWorker(config, pino({ level }, pino.destination(2)));
+  const log = capture?.logger() ?? workerLogger(process.env.WORKER_TEST_LOG ?? 'silent', pino.destination(2));
+  const handle = await startWorker(config, log);
   const scheme = config.useSsl ? 'https' : 'http';
   return { handle, config, url: `${scheme}://127.0.0.1:${handle.port}`, dir, logFile, close: () => handle.close() };
 }
@@ -99,4 +149,25 @@ export async function until(predicate: () => boolean, ms = 5000, what = 'conditi
 
 export function writeBenchmarkFile(dir: string, text: string): void {
   writeFileSync(join(dir, '.has_benchmark'), text);
+}
+
+/** Writes `text` as is on a fresh connection (TLS when `ca` is given) and reads until the server closes it. */
+export function rawExchange(port: number, text: string, ca?: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = ca === undefined ? connectTcp(port, '127.0.0.1') : connectTls({ host: '127.0.0.1', port, ca });
+    const chunks: Buffer[] = [];
+    socket.on(ca === undefined ? 'connect' : 'secureConnect', () => socket.write(text));
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    // A server that answers before reading everything may reset the connection after its answer: keep the answer.
+    socket.on('error', (err) => (chunks.length > 0 ? undefined : reject(err)));
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}
+
+/** The status and JSON body of a raw HTTP/1.1 answer. */
+export function parseRawAnswer(text: string): { status: number; contentType: string | undefined; body: unknown } {
+  const [head, body = ''] = text.split('\r\n\r\n', 2);
+  const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]);
+  const contentType = /^content-type: *(.*)$/im.exec(head)?.[1];
+  return { status, contentType, body: body === '' ? undefined : JSON.parse(body) };
 }
