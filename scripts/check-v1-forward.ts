@@ -1,4 +1,4 @@
-// Full-scale check of the CPU forward: the four PARAMS_V1 nonces of ../shared/golden/v1_forward.json (2.97 B
+// Full-scale check of the CPU forward: the four PARAMS_V1 nonces of addon/test/golden/v1_forward.json (2.97 B
 // parameters, seq_len 128, about 0.73 TFLOP per nonce) must come within 2e-5 of the reference's fp16-emulated
 // distances. Prints a table on stderr (ours next to the reference's recorded CPU time) and one JSON object on
 // stdout; exits 1 when a distance is out of tolerance.
@@ -41,7 +41,7 @@ function median(xs: number[]): number {
 }
 
 async function main(): Promise<number> {
-  const g = JSON.parse(readFileSync(path.join(ROOT, '../shared/golden/v1_forward.json'), 'utf8')) as V1Forward;
+  const g = JSON.parse(readFileSync(path.join(ROOT, 'addon/test/golden/v1_forward.json'), 'utf8')) as V1Forward;
   const threads = option('threads', 0), runs = Math.max(1, option('runs', 1));
   const engine = await Engine.open({ backend: 'cpu', threads });
   try {

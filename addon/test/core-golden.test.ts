@@ -1,4 +1,4 @@
-// The engine core against ../shared/golden/poc_public.json (every weight, input, permutation and target digest of
+// The engine core against addon/test/golden/poc_public.json (every weight, input, permutation and target digest of
 // every case, including the tiled+rotated path of small-hd28) and the PARAMS_V2 values of poc-compute.md §8b.
 // Bit-exact: sha256 over the exact bytes, no tolerance.
 import t from 'tap';

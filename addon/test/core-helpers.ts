@@ -8,8 +8,11 @@ import { testing } from './test-addon.js';
 /** The repository root (tests run from dist/addon/test). */
 export const ROOT = path.resolve(__dirname, '../../..');
 
+/** The golden vectors' folder (addon/test/golden/README.md says what each file holds and where it comes from). */
+export const GOLDEN_DIR = path.join(ROOT, 'addon/test/golden');
+
 export function golden<T = any>(name: string): T { // eslint-disable-line @typescript-eslint/no-explicit-any
-  return JSON.parse(readFileSync(path.resolve(ROOT, '../shared/golden', name), 'utf8')) as T;
+  return JSON.parse(readFileSync(path.join(GOLDEN_DIR, name), 'utf8')) as T;
 }
 
 /** The test addon's `testing` namespace (addon/test/native/testing.cc). */

@@ -1,4 +1,4 @@
-// PARAMS_V1 at full size: the sha256 of all 291 parameters (../shared/golden/v1_weights.json), built with every
+// PARAMS_V1 at full size: the sha256 of all 291 parameters (addon/test/golden/v1_weights.json), built with every
 // core (the parallel pool of 148,482,099 normals, then parallel hashing of 5.9 GB). Takes a few seconds.
 import t from 'tap';
 import { core, golden } from './core-helpers.js';

@@ -1,4 +1,4 @@
-// The CPU forward against the reference's fp16-emulated forward (../shared/golden/poc_public.json): every case and
+// The CPU forward against the reference's fp16-emulated forward (addon/test/golden/poc_public.json): every case and
 // nonce, through the Engine API on the CPU backend.
 //
 // Tolerances (poc-compute.md §8): a CPU forward that rounds to fp16 exactly where the fp16 model stores tensors

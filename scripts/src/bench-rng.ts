@@ -89,7 +89,7 @@ function main(): void {
   result.v2Inputs = { batch, runs: inputs };
 
   if (flags['v1-weights']) {
-    const goldenFile = path.resolve(__dirname, '../../../../shared/golden/v1_weights.json');
+    const goldenFile = path.resolve(__dirname, '../../../addon/test/golden/v1_weights.json');
     const golden = existsSync(goldenFile) ? JSON.parse(readFileSync(goldenFile, 'utf8')) : undefined;
     const hash = golden?.block_hash ?? '3f2a9c4e1b7d';
     const times: number[] = [], build: number[] = [], hashing: number[] = [];

@@ -9,7 +9,7 @@ import t from 'tap';
 const run = promisify(execFile);
 const CLI = path.resolve(__dirname, '../src/cli.js');
 const ROOT = path.resolve(__dirname, '../../..');
-const golden = JSON.parse(readFileSync(path.join(ROOT, '../shared/golden/poc_public.json'), 'utf8'));
+const golden = JSON.parse(readFileSync(path.join(ROOT, 'addon/test/golden/poc_public.json'), 'utf8'));
 const tiny = golden.cases.find((c: { name: string }) => c.name === 'tiny-gqa');
 
 async function cli(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {

@@ -14,8 +14,8 @@ import type { ModelParams } from '../../lib/index.js';
 
 const MAX_ABS = 1e-4;
 const MAX_MEAN = 1e-5;
-// Compiled to dist/addon/test/gpu/; the golden copies stay in the source tree.
-const GOLDEN = path.resolve(__dirname, '../../../../addon/test/gpu/golden');
+// Compiled to dist/addon/test/gpu/; the golden vectors stay in the source tree (addon/test/golden/).
+const GOLDEN = path.resolve(__dirname, '../../../../addon/test/golden');
 const BLOCK_HASH = SAMPLE_JOB.blockHash;
 const PUBLIC_KEY = SAMPLE_JOB.publicKey;
 
