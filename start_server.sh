@@ -3,14 +3,14 @@
 #
 # 1. Rotates MODEL_LOG (default /var/log/model/server.log) to MODEL_LOG.old: a fresh file with a new inode, so a
 #    worker tailing the log from its start (ours or the Python PyWorker) never acts on a stale
-#    "Application startup complete." or error line from a previous boot (pyworker.md §9.3).
+#    "Application startup complete." or error line from a previous boot (docs/pyworker.md §9.3).
 # 2. Starts the model server (`cli.js serve`) on MODEL_SERVER_HOST (default 127.0.0.1: a new job takes over from
 #    the running one, so only the worker in front may reach it), its stdout and stderr appended to MODEL_LOG. Node
 #    writes each line to a file with one synchronous write(2), so the log is line-buffered as produced.
 # 3. Optionally starts our worker (`cli.js worker`) in place of the Python PyWorker: START_WORKER=true, or
 #    START_WORKER=auto (default) with SUPERVISOR_SKIP_PYWORKER=true, or with SERVERLESS=true on an image without
 #    Vast's PyWorker supervisor script. With USE_SSL=true (the default when the worker runs, as in Vast's script)
-#    the instance certificate is obtained as Vast's start_server.sh does (pyworker.md §1.1.3).
+#    the instance certificate is obtained as Vast's start_server.sh does (docs/pyworker.md §1.1.3).
 # 4. Waits; when either process exits, stops the other and exits with its status. TERM/INT are forwarded. When
 #    the model server exits first, the worker gets SIGUSR2 instead of TERM: it reports "Model server exited" to
 #    the autoscaler in one last worker_status and exits 1 (SIGUSR1 would start Node's inspector). It has 15 s for
@@ -44,7 +44,7 @@ is_true() {
   esac
 }
 
-# Report a bootstrap failure to the autoscaler as Vast's script does (pyworker.md §4.4), then exit 1.
+# Report a bootstrap failure to the autoscaler as Vast's script does (docs/pyworker.md §4.4), then exit 1.
 report_error_and_exit() {
   local msg="$1" body addr
   log "error: $msg"
@@ -81,7 +81,7 @@ want_worker() {
 rotate_model_log() {
   mkdir -p "$(dirname "$MODEL_LOG")"
   if [[ -e "$MODEL_LOG" ]]; then
-    # mv, not truncate: tailers detect the new inode (pyworker.md §5); in-place truncation goes unnoticed.
+    # mv, not truncate: tailers detect the new inode (docs/pyworker.md §5); in-place truncation goes unnoticed.
     mv -f "$MODEL_LOG" "$MODEL_LOG.old"
   fi
   : >"$MODEL_LOG"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates addon/src/core/ziggurat_tables.cc from addon/test/golden/rng.json (python3 stdlib only).
 
-The three 256-entry tables of numpy's float64 ziggurat (rng.md §4.1) cannot be recomputed bit-exactly, so they are
+The three 256-entry tables of numpy's float64 ziggurat (docs/rng.md §4.1) cannot be recomputed bit-exactly, so they are
 copied as data. Run once from the repository root; the output is committed, so a build needs neither Python nor the
 JSON file:
 
@@ -55,7 +55,7 @@ def main() -> int:
     blob = struct.pack("<256Q", *ki) + struct.pack("<256d", *wi) + struct.pack("<256d", *fi)
     sha = hashlib.sha256(blob).hexdigest()
     if sha != EXPECTED_SHA256:
-        raise SystemExit(f"table checksum {sha} != {EXPECTED_SHA256} (rng.md §4.1)")
+        raise SystemExit(f"table checksum {sha} != {EXPECTED_SHA256} (docs/rng.md §4.1)")
     r = float.fromhex(t["ziggurat_nor_r"])
     inv_r = float.fromhex(t["ziggurat_nor_inv_r"])
 

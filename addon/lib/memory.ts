@@ -61,7 +61,7 @@ export interface HostMemoryEstimate {
 }
 
 /** Host bytes a built model holds (core/model.cc build_host_model): the fp16 pool (pool_size = max(50000,
- *  int(5% of all parameters))), the parameters larger than the pool, materialised in fp16 (poc-compute.md §4),
+ *  int(5% of all parameters))), the parameters larger than the pool, materialised in fp16 (docs/poc-compute.md §4),
  *  the float64 target, the fp16 RoPE tables and the layout. */
 export function hostModelBytes(p: ModelParams): number {
   const pool = poolSize(p);

@@ -1,4 +1,4 @@
-// A job's `params` object (poc-compute.md §2): defaults, validation with field-named errors, presets, costs.
+// A job's `params` object (docs/poc-compute.md §2): defaults, validation with field-named errors, presets, costs.
 import { ParamsError } from './errors.js';
 import type { ModelParams } from './types.js';
 
@@ -27,7 +27,7 @@ export const PRESETS = Object.freeze({
 }) satisfies Record<string, Readonly<ModelParams>>;
 export type PresetName = keyof typeof PRESETS;
 
-/** A realistic job (poc-compute.md §8b: a chain-shaped block hash and compressed public key) and the live
+/** A realistic job (docs/poc-compute.md §8b: a chain-shaped block hash and compressed public key) and the live
  *  network's r_target (about 2% of PARAMS_V2 nonces valid): the default of benchmarks, checks and the demo. */
 export const SAMPLE_JOB = Object.freeze({
   blockHash: '005C2E3978768692556A88912DD0C44BA49F87001C41E815C1C010AEF25EFF56',
@@ -101,7 +101,7 @@ export function ffnHiddenDim(p: ModelParams): number {
   return p.multiple_of * Math.ceil(h / p.multiple_of);
 }
 
-/** Elements of every parameter, tok_embeddings included (poc-compute.md §3). */
+/** Elements of every parameter, tok_embeddings included (docs/poc-compute.md §3). */
 export function totalParams(p: ModelParams): number {
   const hd = p.dim / p.n_heads;
   const h = ffnHiddenDim(p);
@@ -110,7 +110,7 @@ export function totalParams(p: ModelParams): number {
   return 2 * p.vocab_size * p.dim + p.n_layers * perLayer + p.dim;
 }
 
-/** FLOPs of one nonce with the last-position shortcut (poc-compute.md §9): GEMMs + causal attention. */
+/** FLOPs of one nonce with the last-position shortcut (docs/poc-compute.md §9): GEMMs + causal attention. */
 export function flopsPerNonce(p: ModelParams): number {
   const hd = p.dim / p.n_heads;
   const h = ffnHiddenDim(p);

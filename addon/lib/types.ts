@@ -3,7 +3,7 @@
 
 export type Backend = 'cpu' | 'cuda';
 
-/** A job's model shape (poc-compute.md §2), every field present (parseParams fills the defaults). */
+/** A job's model shape (docs/poc-compute.md §2), every field present (parseParams fills the defaults). */
 export interface ModelParams {
   dim: number;
   n_layers: number;

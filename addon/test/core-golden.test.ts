@@ -1,5 +1,5 @@
 // The engine core against addon/test/golden/poc_public.json (every weight, input, permutation and target digest of
-// every case, including the tiled+rotated path of small-hd28) and the PARAMS_V2 values of poc-compute.md §8b.
+// every case, including the tiled+rotated path of small-hd28) and the PARAMS_V2 values of docs/poc-compute.md §8b.
 // Bit-exact: sha256 over the exact bytes, no tolerance.
 import t from 'tap';
 import { core, floatHex, golden, sha256, sha256Int64 } from './core-helpers.js';
@@ -60,7 +60,7 @@ for (const c of G.cases) {
   });
 }
 
-// poc-compute.md §8b: a realistic PARAMS_V2 job (numpy 2.4.6 values).
+// docs/poc-compute.md §8b: a realistic PARAMS_V2 job (numpy 2.4.6 values).
 const H = '005C2E3978768692556A88912DD0C44BA49F87001C41E815C1C010AEF25EFF56';
 const PK = '02b84b25628f800e36925811aa24aaf28c9f827333d2df990762b5c3a86eff7c9b';
 const V2 = { dim: 1792, n_layers: 64, n_heads: 64, n_kv_heads: 64, vocab_size: 8196, ffn_dim_multiplier: 10,

@@ -1,7 +1,7 @@
 // The CPU forward against the reference's fp16-emulated forward (addon/test/golden/poc_public.json): every case and
 // nonce, through the Engine API on the CPU backend.
 //
-// Tolerances (poc-compute.md §8): a CPU forward that rounds to fp16 exactly where the fp16 model stores tensors
+// Tolerances (docs/poc-compute.md §8): a CPU forward that rounds to fp16 exactly where the fp16 model stores tensors
 // differs from the reference only through float32 summation order, which moves a distance by well under 1e-6
 // (2e-5 is the project's bound; fp32-math vs fp16 differ by up to 1e-4), and moves at most a few tenths of a percent
 // of the last-position logits by one fp16 ulp (bound: 2 ulps).

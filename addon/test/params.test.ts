@@ -20,7 +20,7 @@ t.test('presets match the network shapes and the FFN width rule', async (t) => {
   t.equal(ffnHiddenDim(PRESETS.v2), 49152);
   t.equal(ffnHiddenDim(PRESETS.tiny), 224); // golden tiny-gqa ffn_hidden_dim
   t.equal(totalParams(PRESETS.tiny), 123328); // golden tiny-gqa total_params
-  // poc-compute.md §9: about 8.97 TFLOP per V2 nonce with the last-position shortcut.
+  // docs/poc-compute.md §9: about 8.97 TFLOP per V2 nonce with the last-position shortcut.
   t.ok(Math.abs(flopsPerNonce(PRESETS.v2) / 1e12 - 8.96) < 0.02);
 });
 

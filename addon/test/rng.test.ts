@@ -1,5 +1,5 @@
 // numpy's random algorithms, bit-exact against addon/test/golden/rng.json (numpy 2.4.6): every item of the file.
-// No tolerance anywhere: a single differing bit is a failure (see rng.md).
+// No tolerance anywhere: a single differing bit is a failure (see docs/rng.md).
 import t from 'tap';
 import { core, f32Bits, floatHex, fromHex, golden, sha256, sha256Int64 } from './core-helpers.js';
 

@@ -51,7 +51,7 @@ bench() {  # bench NAME FILE FLAGS...: one JSON line appended to FILE
 clocks() { nvidia-smi --query-gpu=clocks.sm,clocks.mem,power.draw,temperature.gpu,clocks_throttle_reasons.active \
   --format=csv,noheader >> "$LOG" 2>&1; }
 
-# The checks every device call starts with: each kernel against the CPU reference op, then the golden check.
+# The checks every GPU run starts with: each kernel against the CPU reference op, then the golden check.
 kernel_and_golden_checks() {
   step kernel-check 60 build/lgb_cuda_kernel_check > "$OUT/kernel-check.json"; grep -v '"ok":true' "$OUT/kernel-check.json"
   step gpu-check-golden 120 $NODE dist/addon/test/gpu/gpu-check.js --golden-only --json "$OUT/gpu-check-golden.json" >/dev/null

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs HERE before a device call: packs what the GPU machine lacks into .gpu/ (git-ignored, carried by the call).
+# Runs HERE before a GPU run: packs what the GPU machine lacks into .gpu/ (git-ignored, carried by the run).
 set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 mkdir -p .gpu

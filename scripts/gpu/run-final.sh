@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# THERE (speed issue, the final call): build; each kernel against the CPU; the golden check; the V2 forward's
+# THERE (the speed work's final run): build; each kernel against the CPU; the golden check; the V2 forward's
 # profile (tuned, untuned, tuned again: the tuning's effect on the forward; then the shifted copies of a 24 GB card)
 # and V1's; the V2 bench at the preferred batch, then under a 24 GiB memory cap; V1; CUDA against the CPU backend
 # last. Eight files come back in $OUT. (run-speed.sh, the first call, also ran the GEMM sweep, the pool-only mode,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# THERE (speed issue): build; each kernel against the CPU; the golden check; the profile (GEMM sweep: heuristic vs
+# THERE (the speed work's first run): build; each kernel against the CPU; the golden check; the profile (GEMM sweep: heuristic vs
 # tuned pick, 32/64 MiB workspace; the V2 forward in the three weight modes; batch 128; V1); PyTorch's fp16/bf16
 # 8192³ rate on the same GPU; the V2 bench at the preferred batch, then under a 24 GiB memory cap; V1; CUDA against
 # the CPU backend last (the slowest). Eight files come back in $OUT.

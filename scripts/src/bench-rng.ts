@@ -17,7 +17,7 @@ const V2 = { dim: 1792, n_layers: 64, n_heads: 64, n_kv_heads: 64, vocab_size: 8
 const V1 = { dim: 1024, n_layers: 32, n_heads: 32, n_kv_heads: 32, vocab_size: 8196, ffn_dim_multiplier: 10,
   multiple_of: 2048, norm_eps: 1e-5, rope_theta: 10000, use_scaled_rope: false, seq_len: 128 };
 
-// numpy with the reference's get_rng seeding (rng.md §1): median seconds and sha256 of the outputs.
+// numpy with the reference's get_rng seeding (docs/rng.md §1): median seconds and sha256 of the outputs.
 const NUMPY = `
 import hashlib, json, sys, time
 import numpy as np

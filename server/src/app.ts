@@ -1,4 +1,4 @@
-// The model server as a Fastify app (model-server.md). buildApp() wires it without listening, so tests inject
+// The model server as a Fastify app (docs/model-server.md). buildApp() wires it without listening, so tests inject
 // or listen on a loopback port; server.ts owns the process. Bodies stay raw text until a route parses them, so
 // the wrappers are removed before validation and every error keeps the spec's {"error": "..."} shape.
 import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';

@@ -1,6 +1,6 @@
 // The model server's errors, in one place: what a client sees before a stream starts (a status and
 // {"error": message, "code": code}) and after it started (a line {"error", "error_type"[, "fatal"]}),
-// as model-server.md's "Errors" section says.
+// as docs/model-server.md's "Errors" section says.
 import createError from '@fastify/error';
 import { EngineError, ErrorCodes } from '../../addon/lib/index.js';
 

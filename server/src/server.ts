@@ -6,7 +6,7 @@ import { createLogger } from '../../common/src/log.js';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 
-/** The line the PyWorker waits for in the model log (pyworker.md §5): printed once, after the port accepts. */
+/** The line the PyWorker waits for in the model log (docs/pyworker.md §5): printed once, after the port accepts. */
 export const STARTUP_LINE = 'Application startup complete.';
 
 /** Runs the server until SIGINT/SIGTERM (resolves after the graceful shutdown) or, with EXIT_ON_FATAL, a fatal

@@ -1,4 +1,4 @@
-// Bad inputs (model-server.md "Errors"): each gets its documented status and message as {"error": ...}, never
+// Bad inputs (docs/model-server.md "Errors"): each gets its documented status and message as {"error": ...}, never
 // Fastify's default body, and the server stays healthy for the next request.
 import net from 'node:net';
 import { request } from 'undici';

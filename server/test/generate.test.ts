@@ -1,4 +1,4 @@
-// POST /generate, line by line against model-server.md, on the real server with the real CPU engine (tiny model).
+// POST /generate, line by line against docs/model-server.md, on the real server with the real CPU engine (tiny model).
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';

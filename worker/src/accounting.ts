@@ -1,4 +1,4 @@
-// Request accounting (pyworker.md §3 "Accounting", §4.1): the working set, the per-interval workload counters,
+// Request accounting (docs/pyworker.md §3 "Accounting", §4.1): the working set, the per-interval workload counters,
 // the loaded/error state and the finished requests waiting for /delete_requests/.
 // error_msg has two slots with different lifetimes. The sticky one is the PyWorker's rule: the first error (a fatal
 // model-log line, a failed load, no public key, the model server's exit) stays until the process restarts. The
@@ -79,7 +79,7 @@ export class Accounting {
     };
   }
 
-  /** Σ workload of the working set without session placeholders / max(max_perf, 1e-5) (pyworker.md §3). */
+  /** Σ workload of the working set without session placeholders / max(max_perf, 1e-5) (docs/pyworker.md §3). */
   waitTime(): number {
     if (this.working.size === 0) return 0;
     let sum = 0;

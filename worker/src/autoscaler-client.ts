@@ -1,4 +1,4 @@
-// POSTs to the autoscaler (pyworker.md §4.1, §4.2, §8): the addresses in order, stopping at the first success;
+// POSTs to the autoscaler (docs/pyworker.md §4.1, §4.2, §8): the addresses in order, stopping at the first success;
 // each address gets `attempts` tries with a total timeout each and a gap after every failed try; any 2xx counts.
 // At most 4 connections per host, as the PyWorker's connector.
 

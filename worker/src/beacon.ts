@@ -1,5 +1,5 @@
 // When the worker cannot run at all (invalid configuration, listeners that fail to bind) it still tells the
-// autoscaler why, every interval, until stopped (pyworker.md §1.4 step 1 and §4.4; the Python worker crashed
+// autoscaler why, every interval, until stopped (docs/pyworker.md §1.4 step 1 and §4.4; the Python worker crashed
 // silently on a missing variable, pitfall 7).
 
 import type { Logger } from 'pino';

@@ -1,4 +1,4 @@
-// max_perf (pyworker.md §6): WORKER_PERF, else the number in .has_benchmark, else the benchmark: a warm-up
+// max_perf (docs/pyworker.md §6): WORKER_PERF, else the number in .has_benchmark, else the benchmark: a warm-up
 // request, then `runs` rounds of `concurrency` concurrent POST /health {} straight to the model server (no queue,
 // no accounting); a round's throughput is the workload of its 200 answers over the time to their headers;
 // max_perf is the best round, written back to .has_benchmark.

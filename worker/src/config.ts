@@ -1,4 +1,4 @@
-// The worker's configuration: one typed, validated object built from the environment (pyworker.md §1.2, §11).
+// The worker's configuration: one typed, validated object built from the environment (docs/pyworker.md §1.2, §11).
 // This is the only file that reads environment variables; everything else receives a WorkerConfig.
 
 import { EnvReader, isHttpUrl, type Env } from './env-reader.js';

@@ -1,4 +1,4 @@
-// additional_disk_usage (pyworker.md §4.1): GiB used on a file system since the previous report attempt.
+// additional_disk_usage (docs/pyworker.md §4.1): GiB used on a file system since the previous report attempt.
 
 import { statfs } from 'node:fs/promises';
 

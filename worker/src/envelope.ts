@@ -1,4 +1,4 @@
-// The request envelope of the handler routes (pyworker.md §2.1, §2.2 steps 1-2) and its 422 shapes.
+// The request envelope of the handler routes (docs/pyworker.md §2.1, §2.2 steps 1-2) and its 422 shapes.
 //   {"auth_data": {cost, endpoint, reqnum, request_idx, signature, url, ...}, "session_id": null, "payload": {...}}
 // A body nested deeper than MAX_JSON_DEPTH is refused with 422 right after parsing: the code that walks it later
 // (JSON.stringify when the payload is forwarded, comparisons, the logger) is recursive and would overflow the

@@ -1,4 +1,4 @@
-// The one process-wide FIFO shared by every non-parallel handler route (pyworker.md §3): only the head runs;
+// The one process-wide FIFO shared by every non-parallel handler route (docs/pyworker.md §3): only the head runs;
 // when it finishes, for any reason, the next one starts; a waiter whose client went away leaves the line.
 
 export class QueueAbortedError extends Error {

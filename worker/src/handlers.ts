@@ -1,10 +1,10 @@
-// The handler routes and their workload calculators (pyworker.md §11, the seed's worker configuration).
+// The handler routes and their workload calculators (docs/pyworker.md §11, the seed's worker configuration).
 
 export interface HandlerRoute {
   path: string;
   /** true: forwarded at once; false: one shared process-wide FIFO, only its head runs. */
   parallel: boolean;
-  /** Admission limit in seconds of estimated wait (pyworker.md §3); null disables admission. */
+  /** Admission limit in seconds of estimated wait (docs/pyworker.md §3); null disables admission. */
   maxQueueTime: number | null;
   /** Workload units of one request, from its payload. */
   workload(payload: Record<string, unknown>): number;
@@ -26,7 +26,7 @@ export const HANDLER_ROUTES: readonly HandlerRoute[] = [
   { path: '/pooled', parallel: false, maxQueueTime: 60.0, workload: () => 100.0 },
 ];
 
-/** The benchmark handler (pyworker.md §6): POST /health with {} as the payload. */
+/** The benchmark handler (docs/pyworker.md §6): POST /health with {} as the payload. */
 export const BENCHMARK_ROUTE = '/health';
 export const BENCHMARK_PAYLOAD: Record<string, unknown> = {};
 

@@ -1,4 +1,4 @@
-// What the model log's lines mean (pyworker.md §5): each line is matched, case-sensitively as a substring,
+// What the model log's lines mean (docs/pyworker.md §5): each line is matched, case-sensitively as a substring,
 // against on_load, then on_error, then on_info patterns; the first match decides.
 //
 // on_load (fixed knowingly, pyworker #85): the line counts only once the model server answers its health probe;

@@ -1,4 +1,4 @@
-// Following the model log (pyworker.md §5): wait for the file, read it from the start, line by line (UTF-8,
+// Following the model log (docs/pyworker.md §5): wait for the file, read it from the start, line by line (UTF-8,
 // lines end at \n, \r\n or \r as with Python's universal newlines, trailing whitespace stripped), and reopen it
 // from the start when it is replaced (new inode), removed and recreated, or truncated in place (which the
 // PyWorker did not detect).

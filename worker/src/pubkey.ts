@@ -1,4 +1,4 @@
-// Fetching the autoscaler's public key (pyworker.md §2.3): GET {first REPORT_ADDR}/pubkey/, a few attempts with
+// Fetching the autoscaler's public key (docs/pyworker.md §2.3): GET {first REPORT_ADDR}/pubkey/, a few attempts with
 // doubling back-off. The Python worker used the whole comma-separated REPORT_ADDR here; we use its first entry.
 
 import type { KeyObject } from 'node:crypto';

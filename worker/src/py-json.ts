@@ -1,5 +1,5 @@
 // Python's json.dumps, where its exact bytes matter: the signed message (json.dumps(..., indent=4, sort_keys=True),
-// pyworker.md §2.3) and float fields of the reports (Python writes 1.0 where JavaScript writes 1).
+// docs/pyworker.md §2.3) and float fields of the reports (Python writes 1.0 where JavaScript writes 1).
 
 const SHORT_ESCAPES: Record<string, string> = {
   '"': '\\"',

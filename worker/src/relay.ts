@@ -1,4 +1,4 @@
-// Forwarding to the model server and relaying its answer (pyworker.md §2.5): only `payload` is sent, as JSON, to
+// Forwarding to the model server and relaying its answer (docs/pyworker.md §2.5): only `payload` is sent, as JSON, to
 // the same path; no timeout; a stream is relayed chunk by chunk with the upstream status and content type only;
 // anything else is read whole and relayed with its headers, minus hop-by-hop ones.
 

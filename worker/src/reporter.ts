@@ -1,4 +1,4 @@
-// The autoscaler reporter (pyworker.md §4.1, §4.2): POST /worker_status/ every tick when something happened or
+// The autoscaler reporter (docs/pyworker.md §4.1, §4.2): POST /worker_status/ every tick when something happened or
 // the silence grew too long, and POST /delete_requests/ with the finished and rejected requests.
 // Deliberate: becoming loaded or errored marks a report as due (the newest PyWorker does so for "loaded"), so the
 // autoscaler learns it within one tick instead of up to ten seconds.

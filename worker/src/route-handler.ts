@@ -1,4 +1,4 @@
-// One handler route request, in the PyWorker's order (pyworker.md §2.2): envelope (422) → workload → session
+// One handler route request, in the PyWorker's order (docs/pyworker.md §2.2): envelope (422) → workload → session
 // (410) → signature (401, empty) → admission by wait time (429, empty) → FIFO or parallel → forward and relay
 // (upstream status and body; 500 empty on failure) → accounting (success, errored, cancelled).
 

@@ -1,4 +1,4 @@
-// The session routes (pyworker.md §7): /session/create, /session/end, /session/get, /session/health.
+// The session routes (docs/pyworker.md §7): /session/create, /session/end, /session/get, /session/health.
 // Fixed knowingly: /session/create checks the auth_data signature like a handler route (the PyWorker does not,
 // so anyone could fill the session slots), and a missing auth_data is a 422, not a 500.
 

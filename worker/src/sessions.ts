@@ -1,4 +1,4 @@
-// Sessions (pyworker.md §7): a session reuses one auth_data for many requests. Its placeholder carries
+// Sessions (docs/pyworker.md §7): a session reuses one auth_data for many requests. Its placeholder carries
 // auth_data.cost in cur_load (not in the wait time); each request with its session_id extends it by `lifetime`;
 // expired sessions are closed by a periodic sweep, which drops their in-flight connections and POSTs
 // on_close_payload (plus session_id) to on_close_route, a path on the model server (the PyWorker's client session

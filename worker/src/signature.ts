@@ -1,4 +1,4 @@
-// Request signature verification (pyworker.md §2.3): RSASSA-PKCS1-v1_5 with SHA-256 over the bytes of Python's
+// Request signature verification (docs/pyworker.md §2.3): RSASSA-PKCS1-v1_5 with SHA-256 over the bytes of Python's
 // json.dumps({"url": auth_data.url}, indent=4, sort_keys=True), signature in standard base64.
 
 import { createPublicKey, verify, type KeyObject } from 'node:crypto';

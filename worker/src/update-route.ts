@@ -1,4 +1,4 @@
-// POST /pyworker/update (pyworker.md §7): with the master token (Bearer or raw), touch the force-update flag;
+// POST /pyworker/update (docs/pyworker.md §7): with the master token (Bearer or raw), touch the force-update flag;
 // the bootstrap script acts on it at its next run.
 // Fixed knowingly: the token is always required. With an empty MASTER_TOKEN the PyWorker let any request through;
 // here the route does not exist then (routes.ts answers it like an unknown path), since a flag anyone can set

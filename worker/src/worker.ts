@@ -1,4 +1,4 @@
-// Assembles a running worker from a configuration (pyworker.md §1.3, §1.4): both listeners, then concurrently the
+// Assembles a running worker from a configuration (docs/pyworker.md §1.3, §1.4): both listeners, then concurrently the
 // public key fetch, the model log follower, the reporter loops, the session sweep and the health watcher.
 
 import type { Server } from 'node:http';

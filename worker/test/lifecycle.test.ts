@@ -1,4 +1,4 @@
-// Readiness from the model log, max_perf and the error rule (pyworker.md §5, §6, and our fixes of pitfalls 2, 4).
+// Readiness from the model log, max_perf and the error rule (docs/pyworker.md §5, §6, and our fixes of pitfalls 2, 4).
 
 import t, { type Test } from 'tap';
 import { existsSync, readFileSync } from 'node:fs';

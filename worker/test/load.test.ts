@@ -32,7 +32,7 @@ t.before(async () => {
   // max_perf 100 units/s: 300 concurrent /health (1 unit each) wait at most 3 s (limit 5 s): all admitted.
   // A /generate of batch 256 adds 2.56 s of wait: about 24 are admitted (limit 60 s) and run one after the
   // other, the rest get 429; beside them /health is admitted only while less than 5 s of work is queued
-  // (pyworker.md pitfall 5: the wait is global).
+  // (docs/pyworker.md pitfall 5: the wait is global).
   w = await startTestWorker({ REPORT_ADDR: auto.url, MODEL_SERVER_URL: server.url, WORKER_PERF: '100', WORKER_REPORT_TIMEOUT_MS: '10000' }, dir);
   await untilServing(server, () => w.handle.accounting.modelLoaded, 30_000);
 });

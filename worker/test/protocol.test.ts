@@ -1,4 +1,4 @@
-// The request path against a loopback NDJSON upstream and a fake autoscaler (pyworker.md §2, §3):
+// The request path against a loopback NDJSON upstream and a fake autoscaler (docs/pyworker.md §2, §3):
 // signature, envelopes, admission by wait time with exact numbers, FIFO, relay, cancellation and accounting.
 
 import t from 'tap';

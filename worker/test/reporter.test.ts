@@ -1,4 +1,4 @@
-// Reports to the autoscaler (pyworker.md §4.1, §4.2): exact wire format, address order and retries, cadence.
+// Reports to the autoscaler (docs/pyworker.md §4.1, §4.2): exact wire format, address order and retries, cadence.
 
 import t from 'tap';
 import pino from 'pino';

@@ -1,4 +1,4 @@
-// Sessions (pyworker.md §7): create, use, get, health, end (both ports), limits, expiry with on_close.
+// Sessions (docs/pyworker.md §7): create, use, get, health, end (both ports), limits, expiry with on_close.
 
 import t from 'tap';
 import { request } from 'undici';

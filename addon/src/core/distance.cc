@@ -4,7 +4,7 @@
 //   z = z / np.linalg.norm(z, axis=1)             float32: sqrt(0 + pairwise_sum(z*z)) in float32, IEEE division
 //   d = np.linalg.norm(z - target, axis=1)        float64: z - target promotes to float64; sqrt(0 + pairwise(d*d))
 //
-// np.add.reduce along a contiguous row runs numpy's pairwise summation (rng.md §8) in the array's own dtype: for
+// np.add.reduce along a contiguous row runs numpy's pairwise summation (docs/rng.md §8) in the array's own dtype: for
 // float32 the eight partial sums and their combination are float32 operations. This file is compiled with
 // -ffp-contract=off, so no product is fused into a sum.
 #include "core/distance.h"

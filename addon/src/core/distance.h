@@ -1,4 +1,4 @@
-// The distance of one nonce (poc-compute.md §7), as the reference's numpy post-processing computes it:
+// The distance of one nonce (docs/poc-compute.md §7), as the reference's numpy post-processing computes it:
 // z = logits_last (float32) permuted (z'[i] = z[perm[i]]), divided by its float32 norm, then the float64
 // Euclidean distance to the float64 unit target.
 #pragma once

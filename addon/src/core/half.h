@@ -1,4 +1,4 @@
-// IEEE binary16 / bfloat16 conversions as numpy and torch do them (rng.md §7), bit-exact, subnormals kept.
+// IEEE binary16 / bfloat16 conversions as numpy and torch do them (docs/rng.md §7), bit-exact, subnormals kept.
 //
 //   float_to_half      float32 -> binary16, one round-to-nearest-even step (numpy, torch, CUDA __float2half_rn)
 //   double_to_half     float64 -> binary16 DIRECTLY, one rounding (numpy .astype(np.float16))

@@ -2,7 +2,7 @@
 // per (block_hash, params) and shared read-only by every device.
 //
 // Weights are not materialised: every parameter with numel <= pool_size is the contiguous slice
-// pool[start : start+numel] (poc-compute.md §4 and "Weights are slices of one pool"); only parameters larger than
+// pool[start : start+numel] (docs/poc-compute.md §4 and "Weights are slices of one pool"); only parameters larger than
 // the pool (tiny shapes) are materialised (tiled + rotated). weight(i) hides the difference.
 #pragma once
 #include <cstdint>

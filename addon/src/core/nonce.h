@@ -1,4 +1,4 @@
-// Per-nonce data (poc-compute.md §5): the input embeddings and the logits permutation of one nonce.
+// Per-nonce data (docs/poc-compute.md §5): the input embeddings and the logits permutation of one nonce.
 #pragma once
 #include <cstdint>
 #include <string>

@@ -120,7 +120,7 @@ void run_stream(const Pcg64& start, int64_t count, T* out, F tf, const NormalStr
     std::vector<Chunk<T>> chunks(static_cast<size_t>(per_round));
     int64_t produced = 0, a = 0, t = 0;  // t: where the exact sequence continues
     while (produced < count) {
-      // Size the last round to what is left (about 1.0221 words per value, rng.md §4).
+      // Size the last round to what is left (about 1.0221 words per value, docs/rng.md §4).
       const int64_t left = count - produced;
       const int64_t want = (left + left / 32 + 64 + per_round - 1) / per_round;
       // At most 2^25 words in flight per round (bounds the buffers on many-core machines).

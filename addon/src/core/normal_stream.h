@@ -39,7 +39,7 @@ void normals_f64(const Pcg64& start, int64_t count, double* out, const NormalStr
 // numpy normal(loc, scale).astype(float32): float(z*scale + loc).
 void normals_f32(const Pcg64& start, int64_t count, double loc, double scale, float* out,
                  const NormalStreamOptions& opt = {}, NormalStreamStats* stats = nullptr);
-// ... then float32 -> fp16 RNE (the weight pool, poc-compute.md §4).
+// ... then float32 -> fp16 RNE (the weight pool, docs/poc-compute.md §4).
 void normals_f16(const Pcg64& start, int64_t count, double loc, double scale, uint16_t* out,
                  const NormalStreamOptions& opt = {}, NormalStreamStats* stats = nullptr);
 // Standard normals as torch converts float64 to fp16: float32 first, then fp16 (the inputs). One thread.

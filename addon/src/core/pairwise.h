@@ -1,4 +1,4 @@
-// numpy's pairwise summation (numpy 2.4.6 loops_utils.h.src @TYPE@_pairwise_sum, rng.md §8) for one contiguous
+// numpy's pairwise summation (numpy 2.4.6 loops_utils.h.src @TYPE@_pairwise_sum, docs/rng.md §8) for one contiguous
 // row, in the element type's own arithmetic, and the unit vector y / np.linalg.norm(y) built on it. The exact
 // summation order matters: a naive sum differs in the last bits. Shared by the host (target, CPU distance) and the
 // CUDA distance kernel, so every backend sums in numpy's order.

@@ -1,4 +1,4 @@
-// The model shape of a job (poc-compute.md §2-3): fields, derived sizes and the named_parameters() list.
+// The model shape of a job (docs/poc-compute.md §2-3): fields, derived sizes and the named_parameters() list.
 #pragma once
 #include <cstdint>
 #include <string>

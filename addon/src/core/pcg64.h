@@ -1,4 +1,4 @@
-// numpy's PCG64 bit generator (XSL-RR 128/64) with its buffered 32-bit draws (rng.md §3), and the LCG jump-ahead
+// numpy's PCG64 bit generator (XSL-RR 128/64) with its buffered 32-bit draws (docs/rng.md §3), and the LCG jump-ahead
 // that lets several threads start at any word of one stream.
 #pragma once
 #include <cstdint>

@@ -1,4 +1,4 @@
-// numpy Generator.permutation(n) for an integer n (rng.md §6): arange(n) shuffled by Fisher-Yates from the top,
+// numpy Generator.permutation(n) for an integer n (docs/rng.md §6): arange(n) shuffled by Fisher-Yates from the top,
 // with bounded draws by bit mask and rejection over BUFFERED 32-bit draws (not Lemire's method).
 #pragma once
 #include <cstdint>

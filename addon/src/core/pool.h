@@ -1,4 +1,4 @@
-// The weight pool and where each parameter sits in it (poc-compute.md §4):
+// The weight pool and where each parameter sits in it (docs/poc-compute.md §4):
 //   pool_size = max(50000, int(total * 0.05))
 //   pool      = get_rng(block_hash, 4).normal(0, 0.02, pool_size) -> float32 -> fp16
 //   k         = first 4 bytes (big-endian) of sha256(f"{block_hash}_{name}")

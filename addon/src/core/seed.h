@@ -1,4 +1,4 @@
-// Seed strings to generators, as the reference's get_rng (rng.md §1-2):
+// Seed strings to generators, as the reference's get_rng (docs/rng.md §1-2):
 //   words = little-endian uint32 words of sha256(f"{seed}_{i}") for i < num_hashes
 //   Generator(PCG64(SeedSequence(words)))
 #pragma once

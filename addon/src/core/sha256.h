@@ -1,4 +1,4 @@
-// SHA-256 (FIPS 180-4): seeds (rng.md §1), parameter keys (poc-compute.md §4) and every golden digest.
+// SHA-256 (FIPS 180-4): seeds (docs/rng.md §1), parameter keys (docs/poc-compute.md §4) and every golden digest.
 // Uses the x86 SHA extensions when the CPU has them (about 4x faster: the weights check hashes 5.9 GB),
 // otherwise a portable implementation; both give the same digest.
 #pragma once

@@ -1,6 +1,6 @@
-// numpy's Generator.standard_normal (float64): the 256-layer ziggurat of rng.md §4, over any source of 64-bit
+// numpy's Generator.standard_normal (float64): the 256-layer ziggurat of docs/rng.md §4, over any source of 64-bit
 // words (the generator itself, or a buffered block of them). Tables are numpy's data (ziggurat_tables.cc).
-// Bit-exactness needs: no FMA contraction (-ffp-contract=off), glibc's log1p/exp at run time (rng.md §4.2).
+// Bit-exactness needs: no FMA contraction (-ffp-contract=off), glibc's log1p/exp at run time (docs/rng.md §4.2).
 #pragma once
 #include <cmath>
 #include <cstdint>
@@ -14,7 +14,7 @@ extern const double kZigFi[256];
 extern const double kZigguratR;
 extern const double kZigguratInvR;
 
-// Which path produced a value (only for path statistics, rng.md §4 table).
+// Which path produced a value (only for path statistics, docs/rng.md §4 table).
 enum class ZigPath { kFast, kWedge, kTail };
 
 // One standard normal from `src` (next_uint64() and next_double()). Consumes 1 word on the fast path, more

@@ -1,4 +1,4 @@
-// The transformer forward of poc-compute.md §6 for a batch of nonces, on the CPU, with fp16 storage emulated at
+// The transformer forward of docs/poc-compute.md §6 for a batch of nonces, on the CPU, with fp16 storage emulated at
 // every point where the fp16 PyTorch model stores a tensor (see ops.h and gemm.h for each op's rounding).
 //
 // Only the last position's logits are needed, so the last layer computes keys and values for every position but

@@ -1,4 +1,4 @@
-// The element-wise and per-head ops of the CPU forward (poc-compute.md §6), one file each. Every op reads and
+// The element-wise and per-head ops of the CPU forward (docs/poc-compute.md §6), one file each. Every op reads and
 // writes float32 arrays holding fp16 values and rounds its output to fp16 exactly where the fp16 PyTorch model
 // stores a tensor; the arithmetic in between is float32, in a fixed order per output element.
 //

@@ -1,4 +1,4 @@
-// The distance of each nonce (mirrors core/distance.cc; poc-compute.md §7): z = float32 last-position logits,
+// The distance of each nonce (mirrors core/distance.cc; docs/poc-compute.md §7): z = float32 last-position logits,
 // permuted (z'[j] = z[perm[j]]), divided by its float32 norm, then the float64 Euclidean distance to the float64
 // unit target. One block per nonce: only one double per nonce leaves the GPU.
 //

@@ -1,4 +1,4 @@
-// The forward pass (see forward.h; poc-compute.md §6), laid out as the CPU's (cpu/forward.cc). Rows are batched
+// The forward pass (see forward.h; docs/poc-compute.md §6), laid out as the CPU's (cpu/forward.cc). Rows are batched
 // over nonces x positions for every GEMM. The last layer computes attention for the last query row only (all keys
 // and values are still needed) and runs wo, the FFN, the final norm and the output projection on the last position
 // alone.

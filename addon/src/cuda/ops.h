@@ -3,7 +3,7 @@
 // shapes are given as (rows, cols) with rows = nonces x positions.
 //
 // Rounding: every tensor the reference's fp16 model stores is rounded to fp16 here at the same point
-// (poc-compute.md §6); arithmetic between those points is float32. Elementwise float32 products and sums that the
+// (docs/poc-compute.md §6); arithmetic between those points is float32. Elementwise float32 products and sums that the
 // reference performs as separate torch ops are written with __fmul_rn/__fadd_rn, which nvcc never contracts into an
 // FMA, so the rounding points do not depend on --fmad.
 #pragma once

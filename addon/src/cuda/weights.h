@@ -1,4 +1,4 @@
-// A model's weights on one GPU, built from the host model's fp16 pool (poc-compute.md §5 "Weights are slices of one
+// A model's weights on one GPU, built from the host model's fp16 pool (docs/poc-compute.md §5 "Weights are slices of one
 // pool"): the pool is uploaded once, and the weights are made from it on the device, in one of two modes:
 //
 //   kShiftedCopies   8 shifted copies of the pool, copy_s[j] = pool[j + s] (s = 0..7): parameter i is read in place

@@ -1,7 +1,7 @@
-// The CUDA backend's correctness check (issue 6), for a GPU machine: every golden case of poc_public.json and the
+// The CUDA backend's correctness check, for a GPU machine: every golden case of poc_public.json and the
 // four full-scale PARAMS_V1 nonces of v1_forward.json against `dist_fp16_emulated`, then CUDA against the CPU
 // backend on 16 nonces of PARAMS_V1 and 16 of the PARAMS_V2 shape with seq_len 16, run on the GPU alone and as
-// the first 16 of a full batch. Bounds (poc-compute.md §8): two
+// the first 16 of a full batch. Bounds (docs/poc-compute.md §8): two
 // fp16 implementations that differ only in summation order land within 1e-4 per nonce and ~3e-6 on average, so
 // each comparison needs max |Δ| <= 1e-4 and mean |Δ| <= 1e-5.
 //

@@ -167,7 +167,7 @@ void InitTesting(Napi::Env env, Napi::Object exports) {
     return Napi::Boolean::New(info.Env(), lgb::sha256_uses_shani());
   });
 
-  // --- seeding and raw draws (rng.md §1-3) ---
+  // --- seeding and raw draws (docs/rng.md §1-3) ---
   def("seedInfo", [](const Napi::CallbackInfo& info) -> Napi::Value {
     Napi::Env env = info.Env();
     const std::vector<uint32_t> e = lgb::seed_entropy(Str(info, 0), static_cast<int>(Int(info, 1)));
@@ -213,7 +213,7 @@ void InitTesting(Napi::Env env, Napi::Object exports) {
     throw lgb::Error(lgb::kErrInvalidArgument, "kind: u64, u64block, u32 or double");
   });
 
-  // --- normals (rng.md §4-5) ---
+  // --- normals (docs/rng.md §4-5) ---
   def("standardNormal", [](const Napi::CallbackInfo& info) -> Napi::Value {
     lgb::Pcg64 g = lgb::get_rng(Str(info, 0), static_cast<int>(Int(info, 1)));
     std::vector<double> v(Int(info, 2));
@@ -352,7 +352,7 @@ void InitTesting(Napi::Env env, Napi::Object exports) {
     return o;
   });
 
-  // --- conversions (rng.md §7) ---
+  // --- conversions (docs/rng.md §7) ---
   def("f16Numpy", [](const Napi::CallbackInfo& info) -> Napi::Value {
     const std::vector<double> d = VecArg<double>(info, 0);
     std::vector<uint16_t> h(d.size());
@@ -390,7 +390,7 @@ void InitTesting(Napi::Env env, Napi::Object exports) {
     return F32(info.Env(), f);
   });
 
-  // --- permutations, target (rng.md §6, §8) ---
+  // --- permutations, target (docs/rng.md §6, §8) ---
   // permutation(seed, numHashes, n, extraU32?): {perm, hasUint32, nextU32: the next extraU32 32-bit draws}.
   def("permutation", [](const Napi::CallbackInfo& info) -> Napi::Value {
     Napi::Env env = info.Env();
@@ -419,7 +419,7 @@ void InitTesting(Napi::Env env, Napi::Object exports) {
     return Napi::Number::New(info.Env(), lgb::pairwise_sum(d.data(), static_cast<int64_t>(d.size())));
   });
 
-  // --- per-nonce data (poc-compute.md §5) ---
+  // --- per-nonce data (docs/poc-compute.md §5) ---
   def("nonceInput", [](const Napi::CallbackInfo& info) -> Napi::Value {
     const int64_t seq = Int(info, 3), dim = Int(info, 4);
     std::vector<uint16_t> v(static_cast<size_t>(seq * dim));
@@ -449,7 +449,7 @@ void InitTesting(Napi::Env env, Napi::Object exports) {
     return o;
   });
 
-  // --- model shape, placements, weights, RoPE (poc-compute.md §2-4) ---
+  // --- model shape, placements, weights, RoPE (docs/poc-compute.md §2-4) ---
   def("validateParams", [](const Napi::CallbackInfo& info) -> Napi::Value {
     const lgb::ModelParams p = ParamsArg(info, 0);
     Napi::Object o = Napi::Object::New(info.Env());

@@ -1,5 +1,5 @@
 // A /generate job (also the second half of /warmup): nonces start_nonce, start_nonce+1, ... interleaved across
-// the devices until the job stops, one line per batch with at least one valid nonce (model-server.md).
+// the devices until the job stops, one line per batch with at least one valid nonce (docs/model-server.md).
 import { streamNonces } from '../../../addon/lib/index.js';
 import { Deadline } from '../../../common/src/deadline.js';
 import type { ServerContext } from '../context.js';

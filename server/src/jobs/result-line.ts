@@ -1,4 +1,4 @@
-// The result line of a batch (model-server.md "POST /generate"), one builder for both jobs that send it: /generate
+// The result line of a batch (docs/model-server.md "POST /generate"), one builder for both jobs that send it: /generate
 // adds the job-wide aggregated_* counters and n_workers, /pooled a result_id. Counters are per device; which
 // batch_number a job reports is its choice (job-wide for /generate, as the reference overwrites it; per device for
 // /pooled).

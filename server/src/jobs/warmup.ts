@@ -1,5 +1,5 @@
 // /warmup: announce readiness, poll the controller for the job's parameters, then generate and report
-// completion to the controller (model-server.md "POST /warmup"). Lines go out as they happen.
+// completion to the controller (docs/model-server.md "POST /warmup"). Lines go out as they happen.
 import { unwrap, validators } from '../body.js';
 import type { ServerContext } from '../context.js';
 import { Deadline, sleep } from '../../../common/src/deadline.js';

@@ -1,4 +1,4 @@
-// The orchestrator's worker API (model-server.md "POST /pooled"): JSON over HTTP, 10 s per request; the calls
+// The orchestrator's worker API (docs/model-server.md "POST /pooled"): JSON over HTTP, 10 s per request; the calls
 // marked "retry" get the retry schedule (5 tries, backoff 1, 2, 4, 8 s), the others fail at once.
 import { randomUUID } from 'node:crypto';
 import type { Outbound } from '../http/outbound.js';

@@ -2,7 +2,7 @@
 // compute the assigned public key and nonce range on every device, sending a result for every batch, until the
 // orchestrator says shutdown, the session time limit, a client disconnect, a newer job taking over or the server's
 // own shutdown. Then the results are flushed and the orchestrator told, within the cleanup bound of the lease.
-// Stream lines and timeouts: model-server.md "POST /pooled".
+// Stream lines and timeouts: docs/model-server.md "POST /pooled".
 import { streamNonces, type ModelParams, type StreamBatch } from '../../../addon/lib/index.js';
 import { anySignal, Deadline, sleep, untilAborted } from '../../../common/src/deadline.js';
 import type { ServerContext } from '../context.js';
