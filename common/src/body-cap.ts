@@ -1,13 +1,9 @@
 // Answers from services outside the project (controller, orchestrator, autoscaler) are read with a size cap: a
 // misbehaving peer that answers gigabytes must cost a failed request, not the process's memory.
+import { codedError } from './errors.js';
 
-export class AnswerTooLarge extends Error {
-  readonly code = 'ERR_ANSWER_TOO_LARGE';
-  constructor(readonly limit: number) {
-    super(`the answer is larger than ${limit} bytes`);
-    this.name = 'AnswerTooLarge';
-  }
-}
+export const AnswerTooLarge = codedError('ERR_ANSWER_TOO_LARGE', 'AnswerTooLarge',
+  (limit: number) => `the answer is larger than ${limit} bytes`);
 
 /** The stream's bytes, or AnswerTooLarge as soon as they pass `limit` (the rest is not read). */
 export async function readCapped(body: AsyncIterable<Uint8Array> & { destroy?(): unknown }, limit: number): Promise<Buffer> {

@@ -6,15 +6,15 @@
 // AbortController the Deadline owns; parents are linked with listeners that are removed on dispose(), so a
 // long-lived parent (the server's lifetime) does not collect one listener per request. eslint bans
 // AbortSignal.timeout and AbortSignal.any everywhere else.
+import { CodedError } from './errors.js';
 
 /** Node clamps longer timers to 1 ms (with a warning); longer limits are reached in steps of this. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** What a Deadline's signal carries when its time ran out. */
-export class DeadlineExceeded extends Error {
-  readonly code = 'ERR_DEADLINE';
+export class DeadlineExceeded extends CodedError {
   constructor(readonly limitMs: number, what = 'deadline') {
-    super(`${what} of ${formatSeconds(limitMs)} s exceeded`);
+    super('ERR_DEADLINE', `${what} of ${formatSeconds(limitMs)} s exceeded`);
     this.name = 'DeadlineExceeded';
   }
 }

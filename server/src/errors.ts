@@ -1,34 +1,27 @@
 // The model server's errors, in one place: what a client sees before a stream starts (a status and
 // {"error": message, "code": code}) and after it started (a line {"error", "error_type"[, "fatal"]}),
 // as docs/model-server.md's "Errors" section says.
-import createError from '@fastify/error';
 import { EngineError, ErrorCodes } from '../../addon/lib/index.js';
+import { codedError } from '../../common/src/errors.js';
 
-// Before a stream starts: plain JSON responses. No stack traces are captured: these are client mistakes.
-export const InvalidJson = createError<'ERR_INVALID_JSON', 400, [string]>(
-  'ERR_INVALID_JSON', 'Invalid JSON: %s', 400, undefined, false);
-export const MissingFields = createError<'ERR_MISSING_FIELDS', 400, [string]>(
-  'ERR_MISSING_FIELDS', 'Missing required fields: %s', 400, undefined, false);
-export const InvalidField = createError<'ERR_INVALID_FIELD', 400, [string, string]>(
-  'ERR_INVALID_FIELD', 'Invalid field %s: %s', 400, undefined, false);
-export const InvalidParams = createError<'ERR_INVALID_PARAMS', 400, [string]>(
-  'ERR_INVALID_PARAMS', 'Invalid params: %s', 400, undefined, false);
-export const UrlRequired = createError<'ERR_URL_REQUIRED', 400, [string]>(
-  'ERR_URL_REQUIRED', '%s is required', 400, undefined, false);
-export const Busy = createError<'ERR_BUSY', 503, []>('ERR_BUSY', 'busy', 503, undefined, false);
-export const CudaBroken = createError<'ERR_CUDA_BROKEN', 503, []>(
-  'ERR_CUDA_BROKEN', 'Worker CUDA is broken', 503, undefined, false);
-export const NotFound = createError<'ERR_NOT_FOUND', 404, [string, string]>(
-  'ERR_NOT_FOUND', 'Not found: %s %s', 404, undefined, false);
-export const BadUrl = createError<'ERR_BAD_URL', 400, []>('ERR_BAD_URL', 'Bad request: malformed URL', 400, undefined, false);
-export const UnderPressure = createError<'ERR_UNDER_PRESSURE', 503, [string]>(
-  'ERR_UNDER_PRESSURE', 'Under pressure: %s', 503, undefined, false);
+// Before a stream starts: plain JSON responses with these statuses.
+export const InvalidJson = codedError('ERR_INVALID_JSON', 'InvalidJson', (detail: string) => `Invalid JSON: ${detail}`, 400);
+export const MissingFields = codedError('ERR_MISSING_FIELDS', 'MissingFields',
+  (list: string) => `Missing required fields: ${list}`, 400);
+export const InvalidField = codedError('ERR_INVALID_FIELD', 'InvalidField',
+  (field: string, reason: string) => `Invalid field ${field}: ${reason}`, 400);
+export const InvalidParams = codedError('ERR_INVALID_PARAMS', 'InvalidParams', (reason: string) => `Invalid params: ${reason}`, 400);
+export const UrlRequired = codedError('ERR_URL_REQUIRED', 'UrlRequired', (field: string) => `${field} is required`, 400);
+export const Busy = codedError('ERR_BUSY', 'Busy', () => 'busy', 503);
+export const CudaBroken = codedError('ERR_CUDA_BROKEN', 'CudaBroken', () => 'Worker CUDA is broken', 503);
+export const NotFound = codedError('ERR_NOT_FOUND', 'NotFound', (method: string, url: string) => `Not found: ${method} ${url}`, 404);
+export const BadUrl = codedError('ERR_BAD_URL', 'BadUrl', () => 'Bad request: malformed URL', 400);
+export const UnderPressure = codedError('ERR_UNDER_PRESSURE', 'UnderPressure', (what: string) => `Under pressure: ${what}`, 503);
 
 // After a stream started.
-export const ModelLoadTimeout = createError<'ERR_LOAD_TIMEOUT', number, [number]>(
-  'ERR_LOAD_TIMEOUT', 'Model build did not finish within %d s', 500, undefined, false);
-export const OrchestratorUnreachable = createError<'ERR_ORCHESTRATOR', number, [string]>(
-  'ERR_ORCHESTRATOR', '%s', 502, undefined, false);
+export const ModelLoadTimeout = codedError('ERR_LOAD_TIMEOUT', 'TimeoutError',
+  (seconds: number) => `Model build did not finish within ${seconds} s`, 500);
+export const OrchestratorUnreachable = codedError('ERR_ORCHESTRATOR', 'ConnectionError', (message: string) => message, 502);
 
 /** The body of a non-stream error response. */
 export function errorBody(err: { message: string; code?: string }): { error: string; code?: string } {
@@ -48,11 +41,11 @@ export interface ErrorLine {
 }
 
 /** error_type of the lines for our own coded failures; the rest use the error's class name, like the reference. */
-function lineType(err: Error, code: string): string {
+function lineType(err: Error & { statusCode?: number }, code: string): string {
   if (code === ErrorCodes.invalidParams || code === ErrorCodes.outOfMemory) return 'ParamsError';
-  if (err instanceof ModelLoadTimeout) return 'TimeoutError';
-  if (err instanceof OrchestratorUnreachable) return 'ConnectionError';
-  return err.name === 'FastifyError' ? 'ValidationError' : err.name;
+  // A body the controller sent that does not validate (fields, JSON).
+  if (err.statusCode === 400) return 'ValidationError';
+  return err.name;
 }
 
 /** The stream line for an error after the stream started. */

@@ -30,7 +30,15 @@ t.test('a bad value is an error that names the variable', async (t) => {
     ['ENGINE_BACKEND', 'tpu'], ['ENGINE_DEVICES', '0,x'], ['ENGINE_THREADS', '0'], ['LOG_LEVEL', 'loud'], ['EXIT_ON_FATAL', 'maybe'],
     ['POOLED_RESULT_BUFFER', '0'], ['MAX_BATCH_SIZE', '1.5'], ['ENGINE_MEMORY_LIMIT_GB', '0'], ['ENGINE_MEMORY_LIMIT_GB', 'lots'],
   ]) {
-    t.throws(() => loadConfig({ [name]: value }), { name: 'ConfigError', code: 'ERR_CONFIG', message: new RegExp(`^${name}=`) },
+    t.throws(() => loadConfig({ [name]: value }), { name: 'ConfigError', code: 'ERR_CONFIG', problems: [new RegExp(`^${name} must be `)] },
       `${name}=${value}`);
   }
+});
+
+t.test('every problem is named at once, and booleans and durations read as in the worker', async (t) => {
+  const err = t.throws(() => loadConfig({ PORT: 'x', MAX_JOB_DURATION: 'soon', EXIT_ON_FATAL: 'maybe' })) as unknown as { problems: string[] };
+  t.same(err.problems.map((p) => p.split(' ')[0]), ['PORT', 'MAX_JOB_DURATION', 'EXIT_ON_FATAL']);
+  t.match(loadConfig({ EXIT_ON_FATAL: 'No', JOB_TAKEOVER: 'off', SHUTDOWN_TIMEOUT: '2.5' }), {
+    exitOnFatal: false, jobTakeover: false, shutdownTimeoutMs: 2500,
+  });
 });

@@ -1,10 +1,9 @@
 // POSTs to the autoscaler (docs/pyworker.md §4.1, §4.2, §8): the addresses in order, stopping at the first success;
-// each address gets `attempts` tries with a total timeout each and a gap after every failed try; any 2xx counts.
-// At most 4 connections per host, as the PyWorker's connector.
+// each address gets `attempts` tries with a total timeout each and a gap after every failed try; any 2xx counts
+// (the answer's body is never read). At most 4 connections per host, as the PyWorker's connector.
 
 import type { Logger } from 'pino';
-import { Agent, request } from 'undici';
-import { Deadline, sleep } from '../../common/src/deadline.js';
+import { HttpClient, HttpFailure, retry } from '../../common/src/http-client.js';
 
 export interface AutoscalerClientOptions {
   attempts: number;
@@ -14,9 +13,11 @@ export interface AutoscalerClientOptions {
 }
 
 export class AutoscalerClient {
-  private readonly agent = new Agent({ connections: 4 });
+  private readonly http: HttpClient;
 
-  constructor(private readonly o: AutoscalerClientOptions) {}
+  constructor(private readonly o: AutoscalerClientOptions) {
+    this.http = new HttpClient({ timeoutMs: o.timeoutMs, maxAnswerBytes: 0, connections: 4 });
+  }
 
   /**
    * Sends `body` (a JSON text, built fresh for every try by `makeBody`) to `{addr}{path}` for each address until
@@ -24,35 +25,26 @@ export class AutoscalerClient {
    */
   async post(addrs: readonly string[], path: string, makeBody: () => string, signal: AbortSignal): Promise<boolean> {
     for (const addr of addrs) {
-      for (let attempt = 1; attempt <= this.o.attempts; attempt++) {
+      try {
+        await retry(async (attempt) => {
+          try {
+            const { status } = await this.http.send('POST', `${addr}${path}`, { body: makeBody(), signal, statusOnly: true });
+            if (status < 200 || status >= 300) throw new HttpFailure(`HTTP ${status}`, status);
+          } catch (err) {
+            if (!signal.aborted) this.o.log.debug({ addr, path, attempt, err }, 'autoscaler request failed');
+            throw err;
+          }
+        }, { attempts: this.o.attempts, delayMs: () => this.o.retryGapMs, signal });
+        return true;
+      } catch {
         if (signal.aborted) return false;
-        const limit = new Deadline(this.o.timeoutMs, { parents: [signal], what: 'autoscaler request timeout' });
-        try {
-          const res = await request(`${addr}${path}`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: makeBody(),
-            dispatcher: this.agent,
-            signal: limit.signal,
-          });
-          // Never read: the status is the answer (dump() discards the body, and gives up on a huge one).
-          await res.body.dump();
-          if (res.statusCode >= 200 && res.statusCode < 300) return true;
-          this.o.log.debug({ addr, path, attempt, status: res.statusCode }, 'autoscaler answered an error');
-        } catch (err) {
-          if (signal.aborted) return false;
-          this.o.log.debug({ addr, path, attempt, err }, 'autoscaler request failed');
-        } finally {
-          limit.dispose();
-        }
-        if (!(await sleep(this.o.retryGapMs, signal))) return false;
+        this.o.log.warn({ addr, path, attempts: this.o.attempts }, 'autoscaler address failed every attempt');
       }
-      this.o.log.warn({ addr, path, attempts: this.o.attempts }, 'autoscaler address failed every attempt');
     }
     return false;
   }
 
   async close(): Promise<void> {
-    await this.agent.close();
+    await this.http.close();
   }
 }

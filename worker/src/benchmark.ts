@@ -6,14 +6,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { request, type Dispatcher } from 'undici';
+import { BenchmarkError } from './errors.js';
 import { BENCHMARK_PAYLOAD, BENCHMARK_ROUTE, findRoute, workloadOf } from './handlers.js';
 import { pyFloat } from './py-json.js';
 
 export const NO_SUCCESS = 'No successful responses from benchmark';
-
-export class BenchmarkError extends Error {
-  readonly code = 'ERR_BENCHMARK';
-}
 
 /** The number in the benchmark file, undefined when there is no file. Throws on a malformed or non-positive one. */
 export async function readBenchmarkFile(path: string): Promise<number | undefined> {

@@ -1,7 +1,9 @@
 // The worker's configuration: one typed, validated object built from the environment (docs/pyworker.md §1.2, §11).
 // This is the only file that reads environment variables; everything else receives a WorkerConfig.
 
-import { EnvReader, isHttpUrl, type Env } from './env-reader.js';
+import { ConfigError, EnvReader, isHttpUrl, type Env } from '../../common/src/env.js';
+
+export { ConfigError };
 
 export interface LogPatterns {
   onLoad: string[];
@@ -81,15 +83,8 @@ export const DEFAULT_LOG_PATTERNS: LogPatterns = {
   onInfo: ['INFO - Starting', 'INFO - Server ready'],
 };
 
-export class ConfigError extends Error {
-  readonly code = 'ERR_WORKER_CONFIG';
-  constructor(readonly problems: string[]) {
-    super(`invalid worker configuration: ${problems.join('; ')}`);
-  }
-}
-
 function readTimings(r: EnvReader): WorkerTimings {
-  const ms = (name: string, fallback: number, min = 1): number => r.int(name, fallback, min);
+  const ms = (name: string, fallback: number, min = 1): number => r.duration(name, fallback, min);
   return {
     reportTickMs: ms('WORKER_REPORT_TICK_MS', 1000),
     reportMaxSilenceMs: ms('WORKER_REPORT_MAX_SILENCE_MS', 10_000),
@@ -148,12 +143,12 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     modelHealthPath: r.str('WORKER_MODEL_HEALTH_PATH', '/health'),
     modelLog: r.str('MODEL_LOG', '/var/log/model/server.log'),
     logPatterns: {
-      onLoad: r.patterns('WORKER_LOG_ON_LOAD', DEFAULT_LOG_PATTERNS.onLoad),
-      onError: r.patterns('WORKER_LOG_ON_ERROR', DEFAULT_LOG_PATTERNS.onError),
-      onInfo: r.patterns('WORKER_LOG_ON_INFO', DEFAULT_LOG_PATTERNS.onInfo),
+      onLoad: r.stringArray('WORKER_LOG_ON_LOAD', DEFAULT_LOG_PATTERNS.onLoad),
+      onError: r.stringArray('WORKER_LOG_ON_ERROR', DEFAULT_LOG_PATTERNS.onError),
+      onInfo: r.stringArray('WORKER_LOG_ON_INFO', DEFAULT_LOG_PATTERNS.onInfo),
     },
     errorLineRule: r.oneOf('WORKER_ERROR_LINES', ['probe', 'sticky'] as const, 'probe'),
-    workerPerf: r.positiveNumber('WORKER_PERF'),
+    workerPerf: r.number('WORKER_PERF', undefined),
     benchmarkFile: r.str('WORKER_BENCHMARK_FILE', '.has_benchmark'),
     benchmarkRuns: r.int('WORKER_BENCHMARK_RUNS', 1, 1, 1000),
     benchmarkConcurrency: r.int('WORKER_BENCHMARK_CONCURRENCY', 1, 1, 1000),
@@ -165,7 +160,7 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
     timings: readTimings(r),
   };
   if (!config.modelHealthPath.startsWith('/')) r.problems.push('WORKER_MODEL_HEALTH_PATH must start with "/"');
-  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  r.check('worker');
   return config;
 }
 

@@ -1,12 +1,6 @@
 // The one process-wide FIFO shared by every non-parallel handler route (docs/pyworker.md §3): only the head runs;
 // when it finishes, for any reason, the next one starts; a waiter whose client went away leaves the line.
-
-export class QueueAbortedError extends Error {
-  readonly code = 'ERR_QUEUE_ABORTED';
-  constructor() {
-    super('left the queue before its turn');
-  }
-}
+import { QueueAborted } from './errors.js';
 
 interface Waiter {
   grant: () => void;
@@ -26,11 +20,11 @@ export class FifoQueue {
   }
 
   /**
-   * Resolves with a release function once this caller is the head; rejects with QueueAbortedError if `signal`
+   * Resolves with a release function once this caller is the head; rejects with QueueAborted if `signal`
    * aborts first. The release function is idempotent.
    */
   acquire(signal: AbortSignal): Promise<() => void> {
-    if (signal.aborted) return Promise.reject(new QueueAbortedError());
+    if (signal.aborted) return Promise.reject(new QueueAborted());
     return new Promise((resolve, reject) => {
       let released = false;
       const release = (): void => {
@@ -47,7 +41,7 @@ export class FifoQueue {
       const onAbort = (): void => {
         const i = this.waiters.indexOf(waiter);
         if (i >= 0) this.waiters.splice(i, 1);
-        reject(new QueueAbortedError());
+        reject(new QueueAborted());
       };
       if (!this.busy) {
         this.busy = true;

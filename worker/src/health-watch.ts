@@ -13,13 +13,13 @@
 import type { Logger } from 'pino';
 import { sleep } from '../../common/src/deadline.js';
 import type { Accounting } from './accounting.js';
-import { probeOnce, type ProbeOptions } from './model-probe.js';
+import { probeOnce, type Probe } from './model-probe.js';
 
 /** Characters of a probe's detail kept in error_msg (the detail is our own text, never the answer's). */
 const MAX_DETAIL = 200;
 
 export interface HealthWatchOptions {
-  probe: ProbeOptions;
+  probe: Probe;
   /** Between the starts of two probes; 0 disables the watcher. */
   intervalMs: number;
   /** Consecutive failed probes that make the model server unhealthy. */

@@ -1,24 +1,18 @@
 // Small node:http helpers: bounded body reading and the response shapes the PyWorker (aiohttp) produces.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-
-export class BodyTooLargeError extends Error {
-  readonly code = 'ERR_BODY_TOO_LARGE';
-  constructor(limit: number) {
-    super(`request body exceeds ${limit} bytes`);
-  }
-}
+import { BodyTooLarge } from './errors.js';
 
 /** Reads the whole request body, refusing more than `limit` bytes (the Python worker had no limit). */
 export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw new BodyTooLargeError(limit);
+  if (Number.isFinite(declared) && declared > limit) throw new BodyTooLarge(limit);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     const buf = chunk as Buffer;
     size += buf.length;
-    if (size > limit) throw new BodyTooLargeError(limit);
+    if (size > limit) throw new BodyTooLarge(limit);
     chunks.push(buf);
   }
   return Buffer.concat(chunks);

@@ -18,10 +18,11 @@ import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { Deadline, sleep, untilAborted } from '../../common/src/deadline.js';
 import type { Accounting } from './accounting.js';
-import { BenchmarkError, NO_SUCCESS, readBenchmarkFile, runBenchmark } from './benchmark.js';
+import { NO_SUCCESS, readBenchmarkFile, runBenchmark } from './benchmark.js';
+import { BenchmarkError } from './errors.js';
 import type { WorkerConfig } from './config.js';
 import { clientField } from './client-field.js';
-import { probeUntilHealthy, type ProbeOptions } from './model-probe.js';
+import { probeUntilHealthy, type Probe } from './model-probe.js';
 
 export type LineKind = 'load' | 'error' | 'info' | 'none';
 
@@ -45,6 +46,8 @@ export interface LifecycleOptions {
   config: WorkerConfig;
   accounting: Accounting;
   dispatcher: Dispatcher;
+  /** The model server's health probe (GET {MODEL_SERVER_URL}{WORKER_MODEL_HEALTH_PATH}). */
+  probe: Probe;
   log: Logger;
   /** Epoch ms the worker started: loadtime counts from here. */
   startedAt: number;
@@ -72,16 +75,11 @@ export class ModelLifecycle {
   private loading: Promise<void> | undefined;
   private loadAgain = false;
   private confirming: Promise<void> | undefined;
-  private readonly probe: ProbeOptions;
+  private readonly probe: Probe;
   readonly stats: LifecycleStats = { loadProbes: 0, loads: 0, errorLines: 0, handledErrorLines: 0, infoLines: 0 };
 
   constructor(private readonly o: LifecycleOptions) {
-    this.probe = {
-      modelServerUrl: o.config.modelServerUrl,
-      healthPath: o.config.modelHealthPath,
-      dispatcher: o.dispatcher,
-      timeoutMs: o.config.timings.probeTimeoutMs,
-    };
+    this.probe = o.probe;
   }
 
   onLine(line: string): void {

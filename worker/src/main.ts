@@ -11,7 +11,8 @@ import { aborted } from '../../common/src/deadline.js';
 import { beaconTarget, ConfigError, loadConfig, type WorkerConfig } from './config.js';
 import { runBeacon } from './beacon.js';
 import { workerLogger } from './logger.js';
-import { LaunchError, startWorker } from './worker.js';
+import { LaunchError } from './errors.js';
+import { startWorker } from './worker.js';
 
 const BEACON_INTERVAL_MS = 10_000;
 

@@ -1,15 +1,23 @@
 // Asking the model server whether it is up: GET {MODEL_SERVER_URL}{health path} answering 200 (our model server's
 // /health answers 503 with cuda_broken once its GPU is unusable, and nothing at all when its process is gone).
 
-import { request, type Dispatcher } from 'undici';
-import { readCapped } from '../../common/src/body-cap.js';
 import { Deadline, sleep } from '../../common/src/deadline.js';
+import { HttpClient } from '../../common/src/http-client.js';
 
-export interface ProbeOptions {
-  modelServerUrl: string;
-  healthPath: string;
-  dispatcher: Dispatcher;
-  timeoutMs: number;
+/** A health answer is a few dozen bytes; more is read no further. */
+const MAX_HEALTH_ANSWER = 4096;
+
+/** Where and how to probe: `GET url`, each probe on a fresh connection, bounded by the probe timeout. */
+export class Probe {
+  readonly http: HttpClient;
+
+  constructor(readonly url: string, timeoutMs: number) {
+    this.http = new HttpClient({ timeoutMs, maxAnswerBytes: MAX_HEALTH_ANSWER });
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
 }
 
 export interface ProbeResult {
@@ -18,35 +26,20 @@ export interface ProbeResult {
   detail: string;
 }
 
-/** A health answer is a few dozen bytes; more is read no further. */
-const MAX_HEALTH_ANSWER = 4096;
-
 /** One probe, bounded by the probe timeout (and `signal`). */
-export async function probeOnce(o: ProbeOptions, signal?: AbortSignal): Promise<ProbeResult> {
-  const limit = new Deadline(o.timeoutMs, { parents: [signal], what: 'probe timeout' });
+export async function probeOnce(probe: Probe, signal?: AbortSignal): Promise<ProbeResult> {
   try {
-    const res = await request(`${o.modelServerUrl}${o.healthPath}`, {
-      method: 'GET',
-      dispatcher: o.dispatcher,
-      signal: limit.signal,
-      reset: true,
-    });
-    if (res.statusCode === 200) {
-      await res.body.dump();
-      return { healthy: true, detail: 'HTTP 200' };
-    }
-    const broken = await cudaBroken(res.body);
-    return { healthy: false, detail: `HTTP ${res.statusCode}${broken ? ', cuda_broken' : ''}` };
+    const { status, body } = await probe.http.send('GET', probe.url, { signal, fresh: true });
+    if (status === 200) return { healthy: true, detail: 'HTTP 200' };
+    return { healthy: false, detail: `HTTP ${status}${cudaBroken(body) ? ', cuda_broken' : ''}` };
   } catch (err) {
     return { healthy: false, detail: (err as Error).message };
-  } finally {
-    limit.dispose();
   }
 }
 
-async function cudaBroken(body: AsyncIterable<Uint8Array> & { destroy?(): unknown }): Promise<boolean> {
+function cudaBroken(body: Buffer): boolean {
   try {
-    const answer: unknown = JSON.parse((await readCapped(body, MAX_HEALTH_ANSWER)).toString('utf8'));
+    const answer: unknown = JSON.parse(body.toString('utf8'));
     return typeof answer === 'object' && answer !== null && (answer as { cuda_broken?: unknown }).cuda_broken === true;
   } catch {
     return false;
@@ -58,7 +51,7 @@ async function cudaBroken(body: AsyncIterable<Uint8Array> & { destroy?(): unknow
  * every probe. Resolves to the last result.
  */
 export async function probeUntilHealthy(
-  o: ProbeOptions,
+  o: Probe,
   intervalMs: number,
   deadline: Deadline,
   signal: AbortSignal,

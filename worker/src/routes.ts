@@ -6,7 +6,8 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { findRoute } from './handlers.js';
-import { BodyTooLargeError, readBody, sendJson, sendText } from './http-util.js';
+import { BodyTooLarge } from './errors.js';
+import { readBody, sendJson, sendText } from './http-util.js';
 import { handleRoute, type RouteContext } from './route-handler.js';
 import { sessionCreate, sessionEnd, sessionGet, sessionHealth } from './session-routes.js';
 import { pyworkerUpdate } from './update-route.js';
@@ -69,7 +70,7 @@ function methodNotAllowed(res: ServerResponse): void {
 }
 
 function failed(ctx: RouteContext, res: ServerResponse, err: unknown): void {
-  if (err instanceof BodyTooLargeError) {
+  if (err instanceof BodyTooLarge) {
     sendJson(res, 413, { error: err.message });
     res.once('finish', () => res.socket?.destroy());
     return;

@@ -7,8 +7,7 @@
 import { randomInt } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { request, type Dispatcher } from 'undici';
-import { Deadline } from '../../common/src/deadline.js';
+import { HttpClient } from '../../common/src/http-client.js';
 import { clientField } from './client-field.js';
 import type { Accounting, RequestRecord } from './accounting.js';
 import { DEFAULT_WORKLOAD } from './handlers.js';
@@ -34,15 +33,18 @@ export interface SessionStoreOptions {
   /** 0: no limit. */
   maxSessions: number;
   modelServerUrl: string;
-  dispatcher: Dispatcher;
   closeTimeoutMs: number;
   log: Logger;
 }
 
 export class SessionStore {
   private readonly sessions = new Map<string, Session>();
+  /** The on_close calls: best effort, each bounded by WORKER_SESSION_CLOSE_TIMEOUT_MS. */
+  private readonly http: HttpClient;
 
-  constructor(private readonly o: SessionStoreOptions) {}
+  constructor(private readonly o: SessionStoreOptions) {
+    this.http = new HttpClient({ timeoutMs: o.closeTimeoutMs, maxAnswerBytes: 0 });
+  }
 
   get size(): number {
     return this.sessions.size;
@@ -117,10 +119,6 @@ export class SessionStore {
     await Promise.all(expired.map((s) => this.close(s.id)));
   }
 
-  async closeAll(): Promise<void> {
-    await Promise.all([...this.sessions.keys()].map((id) => this.close(id)));
-  }
-
   /** Best effort, bounded in time, never throws. */
   private async runOnClose(s: Session): Promise<void> {
     if (s.onCloseRoute === null) return;
@@ -132,21 +130,16 @@ export class SessionStore {
     const body: Record<string, unknown> =
       p === null || p === undefined ? {} : typeof p === 'object' && !Array.isArray(p) ? { ...p } : { payload: p };
     if (!('session_id' in body)) body.session_id = s.id;
-    const limit = new Deadline(this.o.closeTimeoutMs, { what: 'on_close call timeout' });
     try {
-      const res = await request(`${this.o.modelServerUrl}${s.onCloseRoute}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-        dispatcher: this.o.dispatcher,
-        signal: limit.signal,
-      });
-      await res.body.dump();
-      if (res.statusCode >= 400) this.o.log.warn({ session_id: s.id, status: res.statusCode }, 'on_close call failed');
+      const { status } = await this.http.send('POST', `${this.o.modelServerUrl}${s.onCloseRoute}`, { body, statusOnly: true });
+      if (status >= 400) this.o.log.warn({ session_id: s.id, status }, 'on_close call failed');
     } catch (err) {
       this.o.log.warn({ session_id: s.id, err }, 'on_close call failed');
-    } finally {
-      limit.dispose();
     }
+  }
+
+  /** When the worker stops: the on_close client's connections go. */
+  dispose(): Promise<void> {
+    return this.http.close();
   }
 }

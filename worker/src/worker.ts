@@ -11,10 +11,12 @@ import { AutoscalerClient } from './autoscaler-client.js';
 import type { WorkerConfig } from './config.js';
 import { clientField } from './client-field.js';
 import { DiskUsage } from './disk.js';
+import { LaunchError } from './errors.js';
 import { FifoQueue } from './fifo.js';
 import { HealthWatcher } from './health-watch.js';
 import { ModelLifecycle } from './lifecycle.js';
 import { followLog } from './log-tail.js';
+import { Probe } from './model-probe.js';
 import { fetchPubkey, PUBKEY_FAILURE } from './pubkey.js';
 import { modelServerAgent } from './relay.js';
 import { Reporter } from './reporter.js';
@@ -43,9 +45,6 @@ export interface WorkerHandle {
   close(): Promise<void>;
 }
 
-export class LaunchError extends Error {
-  readonly code = 'ERR_WORKER_LAUNCH';
-}
 
 export async function startWorker(config: WorkerConfig, log: Logger): Promise<WorkerHandle> {
   const startedAt = Date.now();
@@ -58,7 +57,6 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Wo
     accounting,
     maxSessions: config.maxSessions,
     modelServerUrl: config.modelServerUrl,
-    dispatcher,
     closeTimeoutMs: config.timings.sessionCloseTimeoutMs,
     log,
   });
@@ -73,7 +71,7 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Wo
   } catch (err) {
     await Promise.all(servers.map(closeServer));
     await dispatcher.close();
-    throw new LaunchError(`Worker Server failed to launch: ${(err as Error).message}`);
+    throw new LaunchError((err as Error).message);
   }
   const [port, httpPort] = servers.map((s) => (s.address() as AddressInfo).port);
   log.info({ port, httpPort, ssl: config.useSsl, model_server: config.modelServerUrl }, 'worker listening');
@@ -115,7 +113,7 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Wo
         if (key === undefined && !signal.aborted) accounting.setError(PUBKEY_FAILURE);
         return key;
       });
-  const probe = { modelServerUrl: config.modelServerUrl, healthPath: config.modelHealthPath, dispatcher, timeoutMs: t.probeTimeoutMs };
+  const probe = new Probe(`${config.modelServerUrl}${config.modelHealthPath}`, t.probeTimeoutMs);
   const health = new HealthWatcher({
     probe,
     intervalMs: t.healthIntervalMs,
@@ -128,6 +126,7 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Wo
     config,
     accounting,
     dispatcher,
+    probe,
     log,
     startedAt,
     pubkeyReady: () => pubkeyPromise,
@@ -160,7 +159,7 @@ export async function startWorker(config: WorkerConfig, log: Logger): Promise<Wo
       await Promise.all(servers.map(closeServer));
       await Promise.all(loops);
       await lifecycle.idle();
-      await Promise.all([client.close(), dispatcher.close()]);
+      await Promise.all([client.close(), dispatcher.close(), probe.close(), sessions.dispose()]);
     })());
 
   const reportFatal = async (msg: string, cut: AbortSignal): Promise<boolean> => {

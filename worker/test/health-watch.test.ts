@@ -44,7 +44,7 @@ t.test('the real model server killed with SIGKILL: the next reports carry "Model
   const elapsed = auto.statuses.find((s) => s.body.id === 7101 && s.body.error_msg !== '')!.at - killedAt;
   t.ok(elapsed <= bound + 2000, `reported ${elapsed} ms after the kill (bound ${bound} ms)`);
   const report = statusesOf(7101).find((s) => s.error_msg !== '')!;
-  t.match(report.error_msg, /^Model server unhealthy: connect ECONNREFUSED 127\.0\.0\.1:\d+ \(3 failed probes\)$/);
+  t.match(report.error_msg, /^Model server unhealthy: GET http:\/\/127\.0\.0\.1:\d+\/health: ECONNREFUSED .*\(3 failed probes\)$/);
   t.equal(w.handle.accounting.stickyError, '', 'nothing in the model log: only the watcher saw it');
 });
 

@@ -9,16 +9,16 @@
 // as is every new job when JOB_TAKEOVER=false or while the server shuts down. Routes that are not jobs never come
 // here.
 import { Deadline, untilAborted } from '../../../common/src/deadline.js';
+import { CodedError } from '../../../common/src/errors.js';
 import { Busy } from '../errors.js';
 
 export type JobKind = 'generate' | 'warmup' | 'pooled';
 export type StopWhy = 'superseded' | 'shutdown';
 
 /** The reason a job's stop signal carries when it is told to end early. */
-export class JobStop extends Error {
-  readonly code = 'ERR_JOB_STOPPED';
+export class JobStop extends CodedError {
   constructor(readonly why: StopWhy) {
-    super(why === 'superseded' ? 'a newer job took over the devices' : 'the server is shutting down');
+    super('ERR_JOB_STOPPED', why === 'superseded' ? 'a newer job took over the devices' : 'the server is shutting down');
     this.name = 'JobStop';
   }
 }
