@@ -7,10 +7,9 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { SAMPLE_JOB } from '../../addon/lib/params.js';
-import { Deadline, withDeadline } from '../../common/src/deadline.js';
+import { Deadline, sleep, withDeadline } from '../../common/src/deadline.js';
 import { parseBackend, parseFlags, parseNumber, UsageError } from './args.js';
 
 // The realistic test vector of docs/poc-compute.md §8b: a chain-shaped block hash and public key.

@@ -11,6 +11,7 @@ import { buildApp } from '../../server/src/app.js';
 import { loadConfig } from '../../server/src/config.js';
 import { parseFlags, parseNumber, UsageError } from './args.js';
 import { log, printJson } from './output.js';
+import { sleep } from '../../common/src/deadline.js';
 
 const USAGE = `usage: npm run measure:metrics-latency -- [--params v1|tiny|v2|JSON] [--seconds N] [--interval MS]
 
@@ -63,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
     const m = await request(`${url}/metrics`);
     await m.body.text();
     times.push(performance.now() - t0);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    await sleep(intervalMs);
   }
   res.body.destroy();
   await reading;

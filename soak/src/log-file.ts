@@ -2,6 +2,7 @@
 // JSON records (the events the suite waits for: "job started", "job ended", ...). Waiting is for a record to
 // appear, with a limit only as a guard against a hang, never as the thing tested.
 import { readFileSync, statSync } from 'node:fs';
+import { sleep } from '../../common/src/deadline.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type LogRecord = Record<string, any> & { msg: string; time: number };
@@ -61,7 +62,7 @@ export class LogFile {
       if (gone || Date.now() > until) {
         throw new Error(`${this.path}: ${gone ? 'the process exited' : `nothing matched within ${ms} ms`}; tail:\n${this.lines.slice(-15).join('\n')}`);
       }
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      await sleep(POLL_MS);
     }
   }
 

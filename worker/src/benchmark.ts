@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import { request, type Dispatcher } from 'undici';
 import { BenchmarkError } from './errors.js';
-import { BENCHMARK_PAYLOAD, BENCHMARK_ROUTE, findRoute, workloadOf } from './handlers.js';
+import { BENCHMARK_PAYLOAD, BENCHMARK_ROUTE, findRoute, workloadOf } from './route-table.js';
 import { pyFloat } from './py-json.js';
 
 export const NO_SUCCESS = 'No successful responses from benchmark';

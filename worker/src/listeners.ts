@@ -8,7 +8,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { answerClientError } from '../../common/src/client-error.js';
 import type { WorkerConfig } from './config.js';
-import type { RequestListener } from './routes.js';
+import type { RequestListener } from './router.js';
 
 export async function mainServer(config: WorkerConfig, listener: RequestListener): Promise<Server> {
   if (!config.useSsl) return plainServer(listener);

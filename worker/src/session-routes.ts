@@ -7,7 +7,7 @@ import { clientField } from './client-field.js';
 import { nestedDeeperThan } from '../../common/src/json-depth.js';
 import { isObject, TOO_DEEP } from './envelope.js';
 import { sendEmpty, sendJson } from './http-util.js';
-import { signatureAccepted, type RouteContext } from './route-handler.js';
+import { signatureAccepted, type RouteContext } from './handle-request.js';
 
 type Parsed = { ok: true; data: Record<string, unknown> } | { ok: false };
 

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { HttpClient } from '../../common/src/http-client.js';
 import { clientField } from './client-field.js';
 import type { Accounting, RequestRecord } from './accounting.js';
-import { DEFAULT_WORKLOAD } from './handlers.js';
+import { DEFAULT_WORKLOAD } from './route-table.js';
 
 export interface Session {
   id: string;

@@ -1,7 +1,7 @@
 // POST /pyworker/update (docs/pyworker.md §7): with the master token (Bearer or raw), touch the force-update flag;
 // the bootstrap script acts on it at its next run.
 // Fixed knowingly: the token is always required. With an empty MASTER_TOKEN the PyWorker let any request through;
-// here the route does not exist then (routes.ts answers it like an unknown path), since a flag anyone can set
+// here the route does not exist then (router.ts answers it like an unknown path), since a flag anyone can set
 // is not an update mechanism. Tokens are compared in constant time.
 
 import { createHash, timingSafeEqual } from 'node:crypto';

@@ -20,9 +20,9 @@ import { Probe } from './model-probe.js';
 import { fetchPubkey, PUBKEY_FAILURE } from './pubkey.js';
 import { modelServerAgent } from './relay.js';
 import { Reporter } from './reporter.js';
-import type { RouteContext } from './route-handler.js';
+import type { RouteContext } from './handle-request.js';
 import { closeServer, listen, mainServer, plainServer } from './listeners.js';
-import { mainListener, secondListener } from './routes.js';
+import { mainListener, secondListener } from './router.js';
 import { SessionStore } from './sessions.js';
 
 export interface WorkerHandle {

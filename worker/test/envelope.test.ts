@@ -1,6 +1,6 @@
 import t from 'tap';
 import { parseEnvelope } from '../src/envelope.js';
-import { workloadOf, findRoute, HANDLER_ROUTES } from '../src/handlers.js';
+import { workloadOf, findRoute, HANDLER_ROUTES } from '../src/route-table.js';
 
 const ad = { cost: 1, endpoint: 'e', reqnum: 1, request_idx: 2, signature: 's', url: 'u' };
 const parse = (v: unknown) => parseEnvelope(Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)));

@@ -10,7 +10,7 @@ import type { Accounting, RequestRecord } from './accounting.js';
 import type { WorkerConfig } from './config.js';
 import { parseEnvelope } from './envelope.js';
 import type { FifoQueue } from './fifo.js';
-import { workloadOf, type HandlerRoute } from './handlers.js';
+import { workloadOf, type HandlerRoute } from './route-table.js';
 import { clientField } from './client-field.js';
 import { clientGoneSignal, sendEmpty, sendJson } from './http-util.js';
 import { forwardAndRelay } from './relay.js';

@@ -1,14 +1,14 @@
-// The worker's routing table on node:http (POST only; another method on a known path: 405; unknown path: 404,
+// The worker's router on node:http (the routes are route-table.ts's; POST only; another method on a known path: 405; unknown path: 404,
 // with aiohttp's plain-text pages; /pyworker/update exists only when MASTER_TOKEN is set, see update-route.ts).
 // node:http rather than Fastify: the relay writes the upstream status and raw chunks straight to the response,
 // bodies are parsed exactly once with the PyWorker's 422 shapes, and a closed response is the one signal of a
 // client disconnect.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { findRoute } from './handlers.js';
+import { findRoute } from './route-table.js';
 import { BodyTooLarge } from './errors.js';
 import { readBody, sendJson, sendText } from './http-util.js';
-import { handleRoute, type RouteContext } from './route-handler.js';
+import { handleRoute, type RouteContext } from './handle-request.js';
 import { sessionCreate, sessionEnd, sessionGet, sessionHealth } from './session-routes.js';
 import { pyworkerUpdate } from './update-route.js';
 
