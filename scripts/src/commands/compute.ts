@@ -1,8 +1,7 @@
 // `llama-gpu-bench compute`: distances of given nonces (the validator's tool): one JSON object on stdout.
-import { Engine, parseParamsArg } from '../../../addon/lib/index.js';
+import { Engine, parseParamsArg, runAcrossDevices } from '../../../addon/lib/index.js';
 import { parseBackend, parseFlags, parseNonces, parseNumber, required, UsageError } from '../args.js';
 import { log, printJson } from '../output.js';
-import { runAcrossDevices } from '../schedule.js';
 
 export async function computeCommand(argv: string[]): Promise<void> {
   const f = parseFlags(argv, {
