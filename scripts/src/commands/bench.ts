@@ -15,6 +15,23 @@ interface DeviceRun {
   seconds: number;
 }
 
+export const benchUsage = `usage: llama-gpu-bench bench [--params tiny|v1|v2|JSON] [--backend auto|cpu|cuda] [--seconds S] [--runs N]
+         [--batch N] [--threads N] [--json] [--record] [--memory-limit-gb G]
+
+Throughput on a stream of nonces (the server's), per device and in total: nonces/s, TFLOP/s and % of the device's
+peak (CUDA: the fp16 GEMM peak measured in the same run; CPU: a nominal AVX2 peak), cold start, peak memory. A table
+on stderr.
+
+  --params P       a preset (default tiny) or a job's params JSON
+  --backend B      auto (default: every CUDA device, else the CPU), cpu or cuda
+  --seconds S      seconds per timed run (default 10); --runs N: timed runs, the median is reported (default 3)
+  --batch N        batch size per device (default: each device's preferred batch)
+  --json           the result as one JSON object on stdout
+  --record         appends a row to BENCHMARKS.md
+  --memory-limit-gb G   plan each CUDA device's memory as if it had G GiB
+  --block-hash H, --public-key PK, --r-target R, --gemm-size N   the job and the peak's GEMM size
+`;
+
 export async function benchCommand(argv: string[]): Promise<void> {
   const f = parseFlags(argv, {
     params: { type: 'string', default: 'tiny' },
