@@ -135,6 +135,10 @@ t.test('verify', async (t) => {
     t.same(same.samples.map((s: Json) => s.nonce), again.samples.map((s: Json) => s.nonce), 'same seed, same sample');
     t.equal(same.results, '-');
     t.equal(same.job.block_hash, BLOCK_HASH, 'the block hash and key from the file');
+    const wrapped = path.join(dir, 'wrapped.json');
+    fs.writeFileSync(wrapped, JSON.stringify({ auth_data: { signature: '' }, payload: JSON.parse(fs.readFileSync(job, 'utf8')) }));
+    const unwrapped = JSON.parse((await cli(['verify', honest, '--job', wrapped, '--seed', SEED, '--samples', '20'])).stdout);
+    t.same(unwrapped.samples, again.samples, 'a job in the PyWorker wrapper');
     const other = JSON.parse((await cli(['verify', honest, '--job', job, '--samples', '20'])).stdout);
     t.equal(other.seed, BLOCK_HASH, 'the default seed is the block hash');
     t.not(other.samples.map((s: Json) => s.nonce).join(), again.samples.map((s: Json) => s.nonce).join());
