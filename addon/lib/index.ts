@@ -2,6 +2,10 @@
 export { Engine, EngineDevice, HostModel, toNonceArray } from './engine.js';
 export { streamNonces } from './stream.js';
 export type { StreamBatch, StreamOptions } from './stream.js';
+export { runAcrossDevices } from './schedule.js';
+export type { NonceListOptions } from './schedule.js';
+export { binomialTail, deltaStats, FRAUD_SIGNIFICANCE, isInvalid, judge, P_MISMATCH, VALIDATION_SAMPLES } from './verdict.js';
+export type { DeltaStats, Verdict } from './verdict.js';
 export type { EngineOptions, SkippedDevice } from './engine.js';
 export { EngineError, ErrorCodes, ParamsError } from './errors.js';
 export { DEFAULT_PARAMS, PRESETS, SAMPLE_JOB, ffnHiddenDim, flopsPerNonce, parseParams, parseParamsArg, totalParams }

@@ -18,6 +18,20 @@ export function parseFlags<T extends FlagSpec>(argv: string[], spec: T) {
   }
 }
 
+/** Flags and positional arguments, for a command that takes operands (a file). */
+export function parseCommandLine<T extends FlagSpec>(argv: string[], spec: T) {
+  try {
+    return parseArgs({ args: argv, options: spec, strict: true, allowPositionals: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/** `--help` or `-h` anywhere: the command prints its usage instead of running. */
+export function wantsHelp(argv: readonly string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
+
 export function required(value: string | undefined, flag: string): string {
   if (value === undefined || value === '') throw new UsageError(`${flag} is required`);
   return value;

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // llama-gpu-bench: the package's command line. Results go to stdout (JSON), logs and progress to stderr.
-// Exit codes: 0 ok, 1 failure, 2 bad usage or bad params.
+// Exit codes: 0 ok, 1 failure, 2 bad usage or bad params (verify: 3, results the network would flag).
+// `<command> --help` prints the command's usage on stderr and exits 0.
 import { EngineError, ErrorCodes } from '../../addon/lib/index.js';
 import { defuse } from '../../common/src/log.js';
-import { UsageError } from './args.js';
-import { benchCommand } from './commands/bench.js';
-import { computeCommand } from './commands/compute.js';
-import { weightsCommand } from './commands/weights.js';
+import { UsageError, wantsHelp } from './args.js';
+import { benchCommand, benchUsage } from './commands/bench.js';
+import { computeCommand, computeUsage } from './commands/compute.js';
+import { verifyCommand, verifyUsage } from './commands/verify.js';
+import { weightsCommand, weightsUsage } from './commands/weights.js';
 
 // The services own their configuration (environment) and process lifecycle; loaded only when asked for.
 async function serveCommand(argv: string[]): Promise<void> {
@@ -21,7 +23,21 @@ async function workerCommand(argv: string[]): Promise<void> {
   await work();
 }
 
-const USAGE = `usage: llama-gpu-bench <command> [flags]
+const serveUsage = `usage: llama-gpu-bench serve
+
+The model server (POST /generate, /warmup, /pooled, /validate; GET /health, /metrics), until SIGINT or SIGTERM.
+It takes no flags: its configuration is the environment (PORT, ENGINE_BACKEND, MAX_JOB_DURATION, ...), documented
+in README.md, "Model server" → "Environment"; its HTTP contract is docs/model-server.md.
+`;
+
+const workerUsage = `usage: llama-gpu-bench worker
+
+The Vast.ai PyWorker-compatible worker in front of the model server, until SIGINT or SIGTERM.
+It takes no flags: its configuration is the environment (CONTAINER_ID, PUBLIC_IPADDR, MODEL_SERVER_URL, WORKER_PERF,
+...), documented in README.md, "Worker" → "Environment"; its protocol is docs/pyworker.md.
+`;
+
+const USAGE = `usage: llama-gpu-bench <command> [flags]     (llama-gpu-bench <command> --help: the command's flags)
 
 commands:
   weights  --block-hash H [--params JSON|tiny|v1|v2] [--threads N]
@@ -30,17 +46,27 @@ commands:
            [--details] [--threads N]
            one JSON object: {"nonces", "dist", "valid"?, "target_sha256"?, "details"?}
   bench    [--params tiny|v1|v2|JSON] [--backend auto|cpu|cuda] [--seconds N] [--runs N] [--batch N] [--json]
-           [--record] [--memory-limit-gb G]   nonces/s per device, TFLOP/s, % of the device's peak, cold start, memory
+           [--record] [--report DIR] [--memory-limit-gb G]   nonces/s per device, TFLOP/s, % of the device's peak,
+           cold start, memory; --report writes results.json and report.html
+  verify   RESULTS [--job FILE] [--params ...] [--r-target R] [--samples N] [--seed S] [--backend cpu|cuda|auto]
+           a results file judged as the network's validators would: exit 0 pass, 3 flagged, 2 bad input
   serve    the model server (environment: see README)
   worker   the PyWorker-compatible worker (environment: see README)
 `;
 
-const commands: Record<string, (argv: string[]) => Promise<void>> = {
-  weights: weightsCommand,
-  compute: computeCommand,
-  bench: benchCommand,
-  serve: serveCommand,
-  worker: workerCommand,
+interface Command {
+  /** Resolves with the exit status (0 when it resolves with nothing). */
+  run: (argv: string[]) => Promise<number | void>;
+  usage: string;
+}
+
+const commands: Record<string, Command> = {
+  weights: { run: weightsCommand, usage: weightsUsage },
+  compute: { run: computeCommand, usage: computeUsage },
+  bench: { run: benchCommand, usage: benchUsage },
+  verify: { run: verifyCommand, usage: verifyUsage },
+  serve: { run: serveCommand, usage: serveUsage },
+  worker: { run: workerCommand, usage: workerUsage },
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -54,12 +80,15 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`llama-gpu-bench: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
+  if (wantsHelp(rest)) {
+    process.stderr.write(command.usage);
+    return 0;
+  }
   // The services' output is their log, which a PyWorker reads for failures: their last words are defused too (the
   // one line a fatal device failure owes it has been logged already).
   const say = name === 'serve' || name === 'worker' ? defuse : (text: string) => text;
   try {
-    await command(rest);
-    return 0;
+    return (await command.run(rest)) ?? 0;
   } catch (err) {
     if (err instanceof UsageError || (err instanceof EngineError && (err.code === ErrorCodes.invalidParams || err.code === ErrorCodes.invalidArgument))) {
       process.stderr.write(say(`llama-gpu-bench ${name}: ${err.message}\n`));

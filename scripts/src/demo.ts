@@ -145,6 +145,8 @@ async function httpOk(url: string): Promise<boolean> {
 async function generate(workerUrl: string, o: Options, out: string): Promise<Totals> {
   const payload = { block_hash: BLOCK_HASH, block_height: 1, public_key: PUBLIC_KEY, r_target: o.rTarget,
     batch_size: o.batchSize, start_nonce: 0, params: DEMO_PARAMS };
+  // The job beside its results: `llama-gpu-bench verify --job job.json results.ndjson` checks them.
+  fs.writeFileSync(path.join(path.dirname(out), 'job.json'), `${JSON.stringify(payload, null, 2)}\n`);
   const auth = { cost: String(o.batchSize), endpoint: 'demo', reqnum: 1, request_idx: 1, signature: '', url: workerUrl };
   // The server ends the job after MAX_JOB_DURATION (--seconds); this only guards against a job that never ends.
   const limit = new Deadline((o.seconds + JOB_GUARD_SECONDS) * 1000, { what: 'the demo job limit' });

@@ -91,3 +91,23 @@ t.test('bench --json on the tiny preset reports a throughput and the stated peak
   t.ok(out.cold_start_s > 0);
   t.ok(out.computed > 0);
 });
+
+t.test('--help on every command prints its usage on stderr and exits 0, without running it', async (t) => {
+  for (const command of ['weights', 'compute', 'bench', 'verify', 'serve', 'worker']) {
+    for (const args of [[command, '--help'], [command, '-h'], [command, '--params', 'v2', '--help']]) {
+      const r = await cli(args);
+      t.equal(r.code, 0, args.join(' '));
+      t.match(r.stderr, new RegExp(`^usage: llama-gpu-bench ${command}\\b`), `${args.join(' ')}: its usage`);
+      t.equal(r.stdout, '', 'nothing on stdout');
+    }
+  }
+  for (const command of ['serve', 'worker']) {
+    const r = await cli([command, '--help']);
+    t.match(r.stderr, /configuration is the environment/);
+    t.match(r.stderr, new RegExp(`README\\.md, "${command === 'serve' ? 'Model server' : 'Worker'}" → "Environment"`),
+      'where the environment is documented');
+  }
+  const top = await cli(['--help']);
+  t.equal(top.code, 0);
+  t.match(top.stderr, /verify {3}RESULTS/);
+});

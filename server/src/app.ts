@@ -17,6 +17,7 @@ import { generateRoute } from './routes/generate.js';
 import { healthRoute } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
 import { pooledRoute } from './routes/pooled.js';
+import { validateRoute } from './routes/validate.js';
 import { warmupRoute } from './routes/warmup.js';
 
 export interface AppOptions {
@@ -77,6 +78,7 @@ export const modelServer: FastifyPluginAsync<AppOptions> = async (app, opts) => 
   generateRoute(app, ctx);
   warmupRoute(app, ctx);
   pooledRoute(app, ctx);
+  validateRoute(app, ctx);
   metricsRoute(app, ctx);
 
   // Before the listener closes: stop the running job and let it flush (pooled results, the last lines).

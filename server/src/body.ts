@@ -4,7 +4,7 @@ import type { Static, TObject } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { MAX_JSON_DEPTH, nestedDeeperThan } from '../../common/src/json-depth.js';
 import { InvalidField, InvalidJson, MissingFields, UrlRequired } from './errors.js';
-import { GenerateBody, PooledBody, WarmupBody } from './schemas.js';
+import { GenerateBody, PooledBody, ValidateBody, WarmupBody } from './schemas.js';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -77,4 +77,5 @@ export const validators = {
   generate: new BodyValidator(GenerateBody),
   warmup: new BodyValidator(WarmupBody),
   pooled: new BodyValidator(PooledBody),
+  validate: new BodyValidator(ValidateBody),
 };

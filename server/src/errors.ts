@@ -16,6 +16,8 @@ export const Busy = codedError('ERR_BUSY', 'Busy', () => 'busy', 503);
 export const CudaBroken = codedError('ERR_CUDA_BROKEN', 'CudaBroken', () => 'Worker CUDA is broken', 503);
 export const NotFound = codedError('ERR_NOT_FOUND', 'NotFound', (method: string, url: string) => `Not found: ${method} ${url}`, 404);
 export const BadUrl = codedError('ERR_BAD_URL', 'BadUrl', () => 'Bad request: malformed URL', 400);
+/** A validation whose client left: it stopped after its batches in flight, and nobody reads this answer. */
+export const ClientClosed = codedError('ERR_CLIENT_CLOSED', 'ClientClosed', () => 'the client closed the request', 499);
 export const UnderPressure = codedError('ERR_UNDER_PRESSURE', 'UnderPressure', (what: string) => `Under pressure: ${what}`, 503);
 
 // After a stream started.

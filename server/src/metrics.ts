@@ -3,7 +3,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EngineDevice } from '../../addon/lib/index.js';
 import { deviceLabel, type ServerEngine } from './engine.js';
-import type { JobKind } from './jobs/slot.js';
+import type { HolderKind } from './jobs/slot.js';
 
 export type JobOutcome = 'completed' | 'cancelled' | 'superseded' | 'shutdown' | 'failed';
 
@@ -31,11 +31,11 @@ export class ServerMetrics {
       buckets: [0.001, 0.005, 0.02, 0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32],
     });
     this.running = new Gauge({
-      name: 'lgb_job_running', help: '1 while a job of this kind holds the devices', labelNames: ['kind'], registers,
+      name: 'lgb_job_running', help: '1 while a job of this kind (or a validation) holds the devices', labelNames: ['kind'], registers,
     });
-    for (const kind of ['generate', 'warmup', 'pooled']) this.running.set({ kind }, 0);
+    for (const kind of ['generate', 'warmup', 'pooled', 'validate']) this.running.set({ kind }, 0);
     this.jobs = new Counter({
-      name: 'lgb_jobs_total', help: 'Jobs ended, by kind and outcome', labelNames: ['kind', 'outcome'], registers,
+      name: 'lgb_jobs_total', help: 'Jobs (and validations) ended, by kind and outcome', labelNames: ['kind', 'outcome'], registers,
     });
     this.pending = new Gauge({
       name: 'lgb_pooled_pending_results', help: 'Results waiting for the orchestrator', registers,
@@ -71,11 +71,11 @@ export class ServerMetrics {
     this.batchSeconds.observe(labels, seconds);
   }
 
-  jobState(kind: JobKind, running: boolean): void {
+  jobState(kind: HolderKind, running: boolean): void {
     this.running.set({ kind }, running ? 1 : 0);
   }
 
-  jobEnded(kind: JobKind, outcome: JobOutcome): void {
+  jobEnded(kind: HolderKind, outcome: JobOutcome): void {
     this.jobs.inc({ kind, outcome });
   }
 

@@ -30,3 +30,18 @@ export const PooledBody = Type.Object({
   orchestrator_url: Url,
 });
 export type PooledBody = Static<typeof PooledBody>;
+
+/** The chain's cap on the nonces of one batch: a validation recomputes at most this many at once. */
+export const MAX_VALIDATE_NONCES = 10_000;
+
+export const ValidateBody = Type.Object({
+  block_hash: Seed,
+  public_key: Seed,
+  /** Validated by the engine's parseParams, as for /generate. */
+  params: Type.Object({}),
+  nonces: Type.Array(Count, { minItems: 1, maxItems: MAX_VALIDATE_NONCES }),
+  /** The reported distances, one per nonce: asks for the verdict (with r_target). */
+  dist: Type.Optional(Type.Array(Type.Number(), { maxItems: MAX_VALIDATE_NONCES })),
+  r_target: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+});
+export type ValidateBody = Static<typeof ValidateBody>;

@@ -1,4 +1,5 @@
-// The handler routes and their workload calculators (docs/pyworker.md §11, the seed's worker configuration).
+// The handler routes and their workload calculators (docs/pyworker.md §11, the seed's worker configuration; /validate
+// is ours: the model server's recomputation of given nonces, README "POST /validate").
 
 export interface HandlerRoute {
   path: string;
@@ -24,6 +25,8 @@ export const HANDLER_ROUTES: readonly HandlerRoute[] = [
   },
   { path: '/warmup', parallel: false, maxQueueTime: 120.0, workload: () => 100.0 },
   { path: '/pooled', parallel: false, maxQueueTime: 60.0, workload: () => 100.0 },
+  // It needs the devices as a job does, so it waits its turn in the FIFO; its work is one unit per nonce.
+  { path: '/validate', parallel: false, maxQueueTime: 60.0, workload: (p) => nonceCount(p.nonces) },
 ];
 
 /** The benchmark handler (docs/pyworker.md §6): POST /health with {} as the payload. */
@@ -43,6 +46,11 @@ export function workloadOf(route: HandlerRoute, payload: Record<string, unknown>
     // the fallback below
   }
   return { workload: DEFAULT_WORKLOAD, fallback: true };
+}
+
+function nonceCount(nonces: unknown): number {
+  if (!Array.isArray(nonces)) throw new TypeError('nonces is not a list');
+  return nonces.length;
 }
 
 function pyFloatOf(v: unknown): number {

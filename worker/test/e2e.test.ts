@@ -8,6 +8,7 @@ import { FakeAutoscaler } from './helpers/fake-autoscaler.js';
 import { appendLog, post, startTestWorker, testDir, until, type TestWorker } from './helpers/harness.js';
 import { generatePayload, startModelServer, untilServing, type ModelServerProcess } from './helpers/model-server.js';
 import { join } from 'node:path';
+import { PRESETS } from '../../addon/lib/index.js';
 
 const auto = new FakeAutoscaler();
 let server: ModelServerProcess;
@@ -119,6 +120,26 @@ t.test('a second /generate while one runs is queued, a third refused by the wait
   );
   // The server saw A's client leave, or B arrived first and took over: either way A stopped.
   t.match(readFileSync(logFile, 'utf8'), /"outcome":"(cancelled|superseded)"/, 'the model server stopped A when its client left');
+  await auto.waitFor(() => auto.lastStatus()?.num_requests_working === 0 && auto.lastStatus()?.cur_load === 0);
+});
+
+t.test('a /validate waits in the FIFO behind a running /generate, weighs its nonce count, then gets its distances', async (t) => {
+  const aCtl = new AbortController();
+  const a = await request(`${w.url}/generate`, { method: 'POST', body: JSON.stringify(envelope(20, generatePayload({ batch_size: 1024 }))), signal: aCtl.signal });
+  t.equal(a.statusCode, 200);
+  a.body.on('error', () => undefined).resume();
+  const nonces = Array.from({ length: 50 }, (_, i) => i);
+  const v = post(`${w.url}/validate`, envelope(21, { block_hash: 'e2e-block', public_key: 'e2e-public-key', params: PRESETS.tiny, nonces }));
+  await until(() => w.handle.fifo.waiting === 1, 5000, 'the validation queued behind the job');
+  t.equal(w.handle.accounting.waitTime(), 10.74, 'the working set: (1024 + 50 nonces) / WORKER_PERF 100');
+  aCtl.abort();
+  const res = await v;
+  t.equal(res.status, 200, 'relayed once the job was gone (a 503 busy meanwhile is retried)');
+  const out = JSON.parse(res.text) as { dist: number[] };
+  t.equal(out.dist.length, 50);
+  t.ok(out.dist.every((d) => d > 0 && d < 2), 'distances of unit vectors');
+  await auto.waitFor(() => deletesFor(1021).length === 1, 5000, 'the validation reported done');
+  t.match(deletesFor(1021)[0], { status: 'Success', success: true });
   await auto.waitFor(() => auto.lastStatus()?.num_requests_working === 0 && auto.lastStatus()?.cur_load === 0);
 });
 

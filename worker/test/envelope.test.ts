@@ -32,7 +32,7 @@ t.test('a valid envelope keeps auth_data verbatim (extra keys, unchecked value t
 t.test('the routes carry the seed configuration and workload calculators', async (t) => {
   t.same(
     HANDLER_ROUTES.map((r) => [r.path, r.parallel, r.maxQueueTime]),
-    [['/health', true, 5], ['/generate', false, 60], ['/warmup', false, 120], ['/pooled', false, 60]],
+    [['/health', true, 5], ['/generate', false, 60], ['/warmup', false, 120], ['/pooled', false, 60], ['/validate', false, 60]],
   );
   const gen = findRoute('/generate')!;
   t.same(workloadOf(gen, {}), { workload: 1024, fallback: false });
@@ -43,6 +43,10 @@ t.test('the routes carry the seed configuration and workload calculators', async
   t.same(workloadOf(findRoute('/health')!, { batch_size: 9 }), { workload: 1, fallback: false });
   t.same(workloadOf(findRoute('/warmup')!, {}), { workload: 100, fallback: false });
   t.same(workloadOf(findRoute('/pooled')!, {}), { workload: 100, fallback: false });
+  const validate = findRoute('/validate')!;
+  t.same(workloadOf(validate, { nonces: [1, 2, 3] }), { workload: 3, fallback: false }, 'one unit per nonce');
+  t.same(workloadOf(validate, { nonces: '1-3' }), { workload: 100, fallback: true });
+  t.same(workloadOf(validate, {}), { workload: 100, fallback: true });
   t.equal(findRoute('/generate/'), undefined);
 });
 

@@ -1,8 +1,20 @@
 // `llama-gpu-bench compute`: distances of given nonces (the validator's tool): one JSON object on stdout.
-import { Engine, parseParamsArg } from '../../../addon/lib/index.js';
+import { Engine, parseParamsArg, runAcrossDevices } from '../../../addon/lib/index.js';
 import { parseBackend, parseFlags, parseNonces, parseNumber, required, UsageError } from '../args.js';
 import { log, printJson } from '../output.js';
-import { runAcrossDevices } from '../schedule.js';
+
+export const computeUsage = `usage: llama-gpu-bench compute --block-hash H --public-key PK --nonces LIST [--params JSON|tiny|v1|v2]
+         [--r-target R] [--backend cpu|cuda|auto] [--threads N] [--details]
+
+The distances of given nonces (docs/poc-compute.md §5-7), as a validator recomputes them: one JSON object on
+stdout, {"nonces", "dist"} in the order given (duplicates kept).
+
+  --nonces LIST    e.g. 0-63,70 (ranges inclusive)
+  --params P       a preset or a job's params JSON (absent keys: the reference defaults)
+  --r-target R     adds "valid": dist < R per nonce
+  --backend B      cpu (default), cuda or auto; --threads N: CPU threads (default: every core)
+  --details        adds the target's and each nonce's input and permutation sha256 (to compare with the reference)
+`;
 
 export async function computeCommand(argv: string[]): Promise<void> {
   const f = parseFlags(argv, {

@@ -3,6 +3,16 @@ import { HostModel, parseParamsArg } from '../../../addon/lib/index.js';
 import { parseFlags, parseNumber, required } from '../args.js';
 import { log } from '../output.js';
 
+export const weightsUsage = `usage: llama-gpu-bench weights --block-hash H [--params JSON|tiny|v1|v2] [--threads N]
+
+The sha256 of every parameter's fp16 little-endian bytes, in the reference's named_parameters() order
+(docs/poc-compute.md §3-4): one JSON line per parameter on stdout, {"name", "shape", "sha256"}.
+
+  --block-hash H   the block hash that seeds the weights (required)
+  --params P       a preset (tiny, v1, v2) or a job's params JSON (absent keys: the reference defaults)
+  --threads N      CPU threads (default: every core)
+`;
+
 export async function weightsCommand(argv: string[]): Promise<void> {
   const f = parseFlags(argv, {
     'block-hash': { type: 'string' },

@@ -6,13 +6,16 @@
 // stop (it finishes its batch in flight, then cleans up within a bound: pooled results flushed and the
 // orchestrator told, warmup completion reported, and ends its stream with {"status": "superseded"}), and the new
 // one waits for the devices up to TAKEOVER_TIMEOUT. Meanwhile a third job is refused (503 busy + Retry-After),
-// as is every new job when JOB_TAKEOVER=false or while the server shuts down. Routes that are not jobs never come
-// here.
+// as is every new job when JOB_TAKEOVER=false or while the server shuts down. A validation (POST /validate) is no
+// job but needs the devices too: it claims them only when they are free (503 busy otherwise) and never stops a job,
+// while a job that arrives takes over from it as from any holder. Other routes never come here.
 import { Deadline, untilAborted } from '../../../common/src/deadline.js';
 import { CodedError } from '../../../common/src/errors.js';
 import { Busy } from '../errors.js';
 
 export type JobKind = 'generate' | 'warmup' | 'pooled';
+/** What may hold the devices: a job, or a validation. */
+export type HolderKind = JobKind | 'validate';
 export type StopWhy = 'superseded' | 'shutdown';
 
 /** The reason a job's stop signal carries when it is told to end early. */
@@ -29,7 +32,7 @@ export function stopReason(signal: AbortSignal): StopWhy | undefined {
 }
 
 export interface Lease {
-  readonly kind: JobKind;
+  readonly kind: HolderKind;
   /** A number for the logs, counting jobs since the server started. */
   readonly id: number;
   /** Aborts with a JobStop when a newer job takes over or the server shuts down. */
@@ -49,13 +52,13 @@ export interface SlotOptions {
   takeoverTimeoutMs: number;
   /** How long a job stopped by a shutdown may spend on its cleanup. */
   shutdownCleanupMs: number;
-  onChange?: (kind: JobKind, running: boolean) => void;
-  /** A job of `kind` starts taking over from the running job `old`. */
-  onTakeover?: (old: { kind: JobKind; id: number }, kind: JobKind) => void;
+  onChange?: (kind: HolderKind, running: boolean) => void;
+  /** A job of `kind` starts taking over from the running job (or validation) `old`. */
+  onTakeover?: (old: { kind: HolderKind; id: number }, kind: JobKind) => void;
 }
 
 interface Running {
-  kind: JobKind;
+  kind: HolderKind;
   id: number;
   expectedEnd: number;
   stop: AbortController;
@@ -78,7 +81,7 @@ export class JobSlot {
 
   constructor(private readonly opts: SlotOptions) {}
 
-  get busy(): JobKind | undefined {
+  get busy(): HolderKind | undefined {
     return this.running?.kind;
   }
 
@@ -108,6 +111,13 @@ export class JobSlot {
     return this.grant(kind, expectedMs);
   }
 
+  /** Takes the devices only if nothing holds them: no takeover, no wait; Busy otherwise. A job that arrives later
+   *  takes over from this lease as from any other. */
+  claim(kind: HolderKind, expectedMs: number): Lease {
+    if (this.closed || this.claimUntil !== undefined || this.running) throw new Busy();
+    return this.grant(kind, expectedMs);
+  }
+
   /** Seconds a refused job should wait before trying again (at least 1): the Retry-After of a busy answer. */
   retryAfterSeconds(): number {
     const now = performance.now();
@@ -125,7 +135,7 @@ export class JobSlot {
     await running.done;
   }
 
-  private grant(kind: JobKind, expectedMs: number): Lease {
+  private grant(kind: HolderKind, expectedMs: number): Lease {
     let finish!: () => void;
     const done = new Promise<void>((resolve) => (finish = resolve));
     const running: Running = {
