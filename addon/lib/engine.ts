@@ -11,8 +11,11 @@ import type { Backend, BatchResult, DeviceInfo, ModelParams, NonceDetails, Weigh
 export interface EngineOptions {
   /** 'auto': every CUDA device when there is one, else the CPU. */
   backend: Backend | 'auto';
-  /** CUDA ordinals to use (default: all). */
+  /** CUDA ordinals to use (default: all). An ordinal named twice is two logical devices on one GPU, each with its
+   *  own context, stream, weights and queue (and memoryLimitGb each). */
   devices?: number[];
+  /** CPU backend: this many devices, the threads split evenly between them (default 1). */
+  cpuDevices?: number;
   /** CPU compute threads (0 or absent: every core). */
   threads?: number;
   /** CUDA: plan each device's memory as if it had only this many GiB (e.g. 24 to run as on a 24 GB card). */
@@ -75,6 +78,8 @@ export class EngineDevice {
   constructor(
     readonly info: DeviceInfo,
     private readonly native: NativeDevice,
+    /** "cpu:0", "cuda:1"; "cuda:0#1" for the second logical device on one GPU. */
+    readonly label: string,
   ) {}
 
   /** Batch size this device runs best with for the loaded model (0 before a model is loaded). */
@@ -147,19 +152,25 @@ export class Engine {
     let backend: Backend = opts.backend === 'auto' ? 'cuda' : opts.backend;
     let reason: string | undefined;
     let infos: DeviceInfo[] = [];
+    let deviceThreads = threads;
     if (backend === 'cuda') {
       const listed = native.listDevices('cuda');
-      infos = opts.devices ? listed.devices.filter((d) => opts.devices?.includes(d.index)) : listed.devices;
+      infos = opts.devices ? opts.devices.flatMap((i) => listed.devices.filter((d) => d.index === i)) : listed.devices;
       if (infos.length === 0) {
         reason = listed.reason ?? (opts.devices ? `no CUDA device among ${opts.devices.join(',')}` : 'no CUDA device');
         if (opts.backend === 'cuda') throw new EngineError(ErrorCodes.noBackend, `CUDA backend unavailable: ${reason}`);
         backend = 'cpu';
       }
     }
-    if (backend === 'cpu') infos = native.listDevices('cpu', threads).devices;
+    if (backend === 'cpu') {
+      const count = Math.max(1, opts.cpuDevices ?? 1);
+      if (count > 1) deviceThreads = Math.max(1, Math.floor((threads > 0 ? threads : native.hardwareThreads()) / count));
+      infos = Array.from({ length: count }, () => native.listDevices('cpu', deviceThreads).devices[0]);
+    }
     const limit = opts.memoryLimitGb ? Math.round(opts.memoryLimitGb * 2 ** 30) : 0;
-    const devices = await Promise.all(infos.map((d) => native.openDevice(backend, d.index, threads, limit)));
-    return new Engine(backend, devices.map((d, i) => new EngineDevice(infos[i], d)), reason, threads);
+    const devices = await Promise.all(infos.map((d) => native.openDevice(backend, d.index, deviceThreads, limit)));
+    const labels = deviceLabels(infos);
+    return new Engine(backend, devices.map((d, i) => new EngineDevice(infos[i], d, labels[i])), reason, threads);
   }
 
   /** Devices running the current model (all devices before the first load). */
@@ -231,7 +242,9 @@ export class Engine {
   hostMemoryNeeded(params: ModelParams): number {
     const threads = this.backend === 'cpu' ? this.all[0].info.threads
       : this.threads > 0 ? this.threads : loadNative().hardwareThreads();
-    return estimateHostMemory(params, { backend: this.backend, threads }).total;
+    const one = estimateHostMemory(params, { backend: this.backend, threads });
+    // Every further CPU device adds its own tables, scratch and batch inputs; the model is shared.
+    return one.total + (this.backend === 'cpu' ? (this.all.length - 1) * (one.tables + one.scratch + one.inputs) : 0);
   }
 
   async close(): Promise<void> {
@@ -241,6 +254,19 @@ export class Engine {
     this.model?.release();
     this.model = undefined;
   }
+}
+
+/** "backend:index", and "#k" after it when an ordinal appears more than once (logical devices on one GPU or CPU). */
+function deviceLabels(infos: readonly DeviceInfo[]): string[] {
+  const count = new Map<string, number>();
+  for (const d of infos) count.set(`${d.backend}:${d.index}`, (count.get(`${d.backend}:${d.index}`) ?? 0) + 1);
+  const seen = new Map<string, number>();
+  return infos.map((d) => {
+    const base = `${d.backend}:${d.index}`;
+    const k = seen.get(base) ?? 0;
+    seen.set(base, k + 1);
+    return (count.get(base) ?? 0) > 1 ? `${base}#${k}` : base;
+  });
 }
 
 function sameParams(a: ModelParams, b: ModelParams): boolean {

@@ -13,6 +13,8 @@ export interface ServerConfig {
   devices: number[] | undefined;
   /** CPU compute threads; undefined = the engine's default (every core). */
   threads: number | undefined;
+  /** CPU backend: devices the threads are split between. */
+  cpuDevices: number;
   /** GiB of memory each CUDA device may use (weights mode and batch size follow); undefined = all it has. */
   memoryLimitGb: number | undefined;
   /** Upper bound on a batch, whatever the device prefers: a disconnect or a stop waits for at most one batch. */
@@ -63,6 +65,7 @@ export function loadConfig(env: Env = process.env): ServerConfig {
     backend: r.oneOf('ENGINE_BACKEND', ['cpu', 'cuda', 'auto'] as const, 'auto'),
     devices: r.intList('ENGINE_DEVICES'),
     threads,
+    cpuDevices: r.int('ENGINE_CPU_DEVICES', 1, 1, 256),
     memoryLimitGb: r.number('ENGINE_MEMORY_LIMIT_GB', undefined),
     maxBatchSize: r.int('MAX_BATCH_SIZE', 256, 1, 1 << 20),
     maxJobDurationMs: r.duration('MAX_JOB_DURATION', 420_000),

@@ -2,7 +2,7 @@
 // memory, the pooled result buffer. One registry per app, so several apps (tests) never share counters.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { EngineDevice } from '../../addon/lib/index.js';
-import { deviceLabel, type ServerEngine } from './engine.js';
+import type { ServerEngine } from './engine.js';
 import type { HolderKind } from './jobs/slot.js';
 
 export type JobOutcome = 'completed' | 'cancelled' | 'superseded' | 'shutdown' | 'failed';
@@ -52,20 +52,20 @@ export class ServerMetrics {
     new Gauge({
       name: 'lgb_device_memory_total_bytes', help: 'Device memory', labelNames: ['device'], registers,
       collect() {
-        for (const d of engine.devices) this.set({ device: deviceLabel(d) }, d.info.totalMemory);
+        for (const d of engine.devices) this.set({ device: d.label }, d.info.totalMemory);
       },
     });
     new Gauge({
       name: 'lgb_device_memory_used_bytes', help: 'Device memory held by the engine', labelNames: ['device'], registers,
       // Read at once, never behind a batch in flight: a scrape neither waits nor stalls the devices.
       collect() {
-        for (const d of engine.devices) this.set({ device: deviceLabel(d) }, d.memory().inUse);
+        for (const d of engine.devices) this.set({ device: d.label }, d.memory().inUse);
       },
     });
   }
 
   batch(device: EngineDevice, computed: number, valid: number, seconds: number): void {
-    const labels = { device: deviceLabel(device) };
+    const labels = { device: device.label };
     this.computed.inc(labels, computed);
     this.valid.inc(labels, valid);
     this.batchSeconds.observe(labels, seconds);

@@ -15,9 +15,9 @@ export async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger({ service: 'model-server', level: config.logLevel });
   const engine = await Engine.open({ backend: config.backend, devices: config.devices, threads: config.threads,
-    memoryLimitGb: config.memoryLimitGb });
+    cpuDevices: config.cpuDevices, memoryLimitGb: config.memoryLimitGb });
   log.info(
-    { backend: engine.backend, devices: engine.devices.map((d) => d.info.name), cuda: engine.cudaUnavailableReason },
+    { backend: engine.backend, devices: engine.devices.map((d) => `${d.label} ${d.info.name}`), cuda: engine.cudaUnavailableReason },
     'engine open',
   );
 

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { Engine } from '../../addon/lib/index.js';
 import { BLOCK_HASH, generateBody, openEngine, PUBLIC_KEY, startServer, stream, TINY } from './helpers.js';
 
 const LINE_FIELDS = [
@@ -134,4 +135,41 @@ t.test('/generate', async (t) => {
     t.equal(line.nonces[0], start);
     t.ok(line.nonces.every((n: number) => Number.isSafeInteger(n)));
   });
+});
+
+t.test('two devices (ENGINE_CPU_DEVICES=2): interleaved nonces, each computed once, the same distances as one device', async (t) => {
+  const engine = await Engine.open({ backend: 'cpu', threads: 2, cpuDevices: 2 });
+  const server = await startServer(engine, { MAX_JOB_DURATION: '1' });
+  t.teardown(async () => {
+    await server.close();
+    await engine.close();
+  });
+  t.same(engine.devices.map((d) => d.label), ['cpu:0#0', 'cpu:0#1'], 'two logical devices, labelled apart');
+  t.same(engine.devices.map((d) => d.info.threads), [1, 1], 'the threads split evenly');
+  const s = await stream(`${server.url}/generate`, generateBody({ r_target: 10, start_nonce: 100 }));
+  const lines = await s.rest();
+  await server.events.jobEnded(s.jobId);
+  t.same([...new Set(lines.map((l) => l.worker_id))].sort(), [0, 1], 'both devices computed');
+  t.ok(lines.every((l) => l.n_workers === 2 && l.nonces.every((n: number) => (n - 100) % 2 === l.worker_id)),
+    'device w of 2 takes 100 + w + 2x');
+  const last = [0, 1].map((w) => Math.max(...lines.filter((l) => l.worker_id === w).map((l) => l.next_nonce)));
+  const below = Math.min(...last);
+  const reported = lines.flatMap((l) => l.nonces as number[]);
+  t.equal(new Set(reported).size, reported.length, 'no nonce twice');
+  const dense = reported.filter((n) => n < below).sort((a, b) => a - b);
+  t.same(dense, Array.from({ length: below - 100 }, (_, i) => 100 + i), `every nonce below ${below} exactly once`);
+
+  const one = await openEngine();
+  t.teardown(() => one.close());
+  await one.load(BLOCK_HASH, TINY);
+  const sample = dense.slice(0, 64);
+  const direct = await one.devices[0].run(PUBLIC_KEY, sample);
+  const dist = new Map(lines.flatMap((l) => l.nonces.map((n: number, i: number) => [n, l.dist[i]] as const)));
+  t.same(sample.map((n) => dist.get(n)), Array.from(direct.dist), 'bit-equal to one device (the CPU forward is batch-independent)');
+
+  const metrics = await (await fetch(`${server.url}/metrics`)).text();
+  for (const label of ['cpu:0#0', 'cpu:0#1']) {
+    const m = new RegExp(`^lgb_nonces_computed_total\\{device="${label}"\\} (\\d+)$`, 'm').exec(metrics);
+    t.ok(m !== null && Number(m[1]) > 0, `${label}'s counter moved`);
+  }
 });

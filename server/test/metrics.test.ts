@@ -22,7 +22,7 @@ t.test('/metrics counts nonces, batches and jobs, and shows the job state and de
     t.match(res.headers.get('content-type'), /^text\/plain/);
     return res.text();
   };
-  const device = `device="${engine.devices[0].info.backend}:${engine.devices[0].info.index}"`;
+  const device = `device="${engine.devices[0].label}"`;
 
   const before = await scrape();
   t.equal(sample(before, 'lgb_job_running{kind="generate"}'), 0);
@@ -61,7 +61,7 @@ t.test('/metrics answers with the device memory while a batch is in flight, with
   const res = await fetch(`${server.url}/metrics`);
   t.equal(res.status, 200);
   const text = await res.text();
-  const device = `device="${engine.devices[0].info.backend}:${engine.devices[0].info.index}"`;
+  const device = `device="${engine.devices[0].label}"`;
   t.ok((sample(text, `lgb_device_memory_used_bytes{${device}}`) ?? 0) > 0, 'the figures of the device that is computing');
   t.equal(g.arrived(), arrived + 1, 'the batch was still held while /metrics answered');
   g.release();

@@ -6,7 +6,6 @@
 import { streamNonces, type ModelParams, type StreamBatch } from '../../../addon/lib/index.js';
 import { anySignal, Deadline, sleep, untilAborted } from '../../../common/src/deadline.js';
 import type { ServerContext } from '../context.js';
-import { deviceLabel } from '../engine.js';
 import { ModelLoadTimeout, OrchestratorUnreachable } from '../errors.js';
 import type { NdjsonStream } from '../http/ndjson.js';
 import { batchSize } from '../jobs/batches.js';
@@ -245,7 +244,7 @@ export class PooledSession {
     this.outbox.push(result);
     this.resultsSent += 1;
     this.stream.write(result);
-    this.log.debug({ device: deviceLabel(batch.device), valid: result.batch_valid }, 'pooled: batch');
+    this.log.debug({ device: batch.device.label, valid: result.batch_valid }, 'pooled: batch');
     await this.stream.drained(stop);
   }
 
