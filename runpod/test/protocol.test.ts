@@ -1,0 +1,328 @@
+// The protocol layer against the stand-in platform (docs/runpod.md §14 scenarios), with handlers passed in: what is
+// posted, in what order, with which headers; how errors, exceptions and stops end a job; retries of job-stream and
+// job-done; how the take loop treats empty, rate-limited and failed answers. Every wait is scaled down (FAST);
+// lower bounds are asserted exactly, upper bounds with 2 s of slack.
+import t from 'tap';
+import { aborted } from '../../common/src/deadline.js';
+import type { Handler } from '../src/job-runner.js';
+import { StandInPlatform } from '../stand-in/platform.js';
+import { ScriptedHandler, startWorker } from './helpers/harness.js';
+
+const SLACK_MS = 2000;
+
+async function platform(t: { teardown(fn: () => unknown): void }, holdMs = 200): Promise<StandInPlatform> {
+  const p = await new StandInPlatform({ holdMs }).listen();
+  t.teardown(() => p.close());
+  return p;
+}
+
+t.test('no job: takes repeat, pings carry no job id, nothing is posted', async (t) => {
+  const p = await platform(t);
+  const w = startWorker(p, new ScriptedHandler(() => []).handler);
+  t.teardown(() => w.stop());
+  await p.waitFor(() => p.pings().length >= 2 && p.takes().length >= 3, 10_000, 'two pings and three takes');
+  t.ok(p.pings().every((ping) => ping.jobIds.length === 0 && ping.runpodVersion === '1.12.0' && ping.params.gpu === 'SIM'));
+  t.ok(p.takes().every((e) => e.query.job_in_progress === '0' && e.headers.authorization === p.apiKey));
+  t.match(String(p.takes()[0].headers['user-agent']), /^llama-gpu-bench-runpod /, 'our User-Agent, not the SDK\'s');
+  t.ok(p.pings()[0].t <= p.takes()[0].t, 'the first ping comes no later than the first take');
+  t.same(p.ofKind('stream').concat(p.ofKind('done')), []);
+  t.equal(await w.stop(), 0);
+});
+
+t.test('one streaming job: partials in order, then one job-done holding them all; pings list the job while it runs', async (t) => {
+  const p = await platform(t);
+  let id = '';
+  const h = new ScriptedHandler(() => [{ n: 1 }, { n: 2, text: 'é' }, { n: 3 }]);
+  const handler: Handler = async function* (job, signal) {
+    id = job.id;
+    yield* h.handler(job, signal);
+    // The job ends only once a ping has listed it.
+    await p.waitFor(() => p.pings().some((ping) => ping.jobIds.includes(job.id)), 10_000, 'a ping with the job');
+  };
+  const w = startWorker(p, handler);
+  t.teardown(() => w.stop());
+  const jobId = p.submit({ hello: 'world' });
+  await p.waitFor(() => p.job(jobId).final, 10_000, 'the job-done');
+  const job = p.job(jobId);
+  t.equal(id, jobId, 'the handler got the job');
+  t.same(job.chunks.map((c) => c.output), [{ n: 1 }, { n: 2, text: 'é' }, { n: 3 }]);
+  t.ok(job.chunks.every((c) => c.query.isStream === 'false' && c.xRequestId === jobId), 'isStream=false, X-Request-ID of the job');
+  t.same([...new Set(job.contentTypes)], ['application/x-www-form-urlencoded'], 'the SDK\'s content type on every result POST');
+  const post = p.ofKind('stream')[0];
+  t.equal(post.headers.charset, 'utf-8');
+  t.equal(post.headers.authorization, p.apiKey, 'the raw key, no Bearer');
+  t.notOk(post.headers['accept-encoding'], 'no Accept-Encoding');
+  t.same(job.final, { output: [{ n: 1 }, { n: 2, text: 'é' }, { n: 3 }], error: undefined, stopPod: undefined, isStream: 'true', t: job.final!.t });
+  t.equal(job.status, 'COMPLETED');
+  t.equal(job.doneAttempts, 1);
+  const doneAt = job.final!.t;
+  const nextTake = await p.waitFor(() => p.takes().find((e) => e.t > doneAt), 10_000, 'the next take');
+  t.ok(nextTake.t >= p.ofKind('done')[0].answeredAt!, 'the next take comes after the job-done');
+  // The ping thread reads the list the main thread wrote before that take; the second ping after it settles it.
+  await p.waitFor(() => p.pings().filter((ping) => ping.t > nextTake.t).length >= 2, 10_000, 'two pings after the job');
+  const after = p.pings().filter((ping) => ping.t > nextTake.t);
+  t.same(after.slice(1).map((ping) => ping.jobIds), [[]], 'no job id once the job is done');
+  t.equal(h.finallyRan, 1);
+});
+
+t.test('an error partial ends the job: earlier partials streamed, {"error": msg}, the handler closed', async (t) => {
+  const p = await platform(t);
+  const h = new ScriptedHandler((job) => (job.input === 'object'
+    ? [{ ok: 1 }, { error: { why: 'x' }, error_type: 'T' }]
+    : [{ ok: 1 }, { error: 'Missing required fields: ["batch_size"]', error_type: 'ValidationError', code: 'ERR_MISSING_FIELDS' }, { never: 1 }]));
+  const w = startWorker(p, h.handler);
+  t.teardown(() => w.stop());
+  const a = p.submit('string');
+  const b = p.submit('object');
+  await p.waitFor(() => p.job(b).final, 10_000, 'both job-dones');
+  t.same(p.job(a).chunks.map((c) => c.output), [{ ok: 1 }], 'the error partial is not streamed');
+  t.same([p.job(a).final?.error, p.job(a).final?.output, p.job(a).status], ['Missing required fields: ["batch_size"]', undefined, 'FAILED']);
+  t.equal(p.job(b).final?.error, '{"why":"x"}', 'a non-string error as its JSON text');
+  t.equal(h.pulls, 4, 'nothing pulled after an error partial');
+  t.equal(h.finallyRan, 2);
+  const logged = await w.logs.waitFor((l) => l.message === 'the job ends with an error' && l.requestId === a);
+  t.match(logged, { error_type: 'ValidationError', code: 'ERR_MISSING_FIELDS', fatal: false, level: 'WARN' }, 'the details are in the log');
+  t.equal(await w.stop(), 0, 'the worker goes on');
+});
+
+t.test('a handler that throws: {"error": "handler: <message> \\ntraceback: <stack>"}', async (t) => {
+  const p = await platform(t);
+  // eslint-disable-next-line require-yield
+  const w = startWorker(p, async function* () {
+    throw new Error('boom');
+  });
+  t.teardown(() => w.stop());
+  const id = p.submit({});
+  await p.waitFor(() => p.job(id).final, 10_000, 'the job-done');
+  t.match(p.job(id).final?.error, /^handler: boom \ntraceback: Error: boom\n {4}at /);
+  t.equal(p.job(id).status, 'FAILED');
+});
+
+t.test('a cancelled job: the abort within 100 ms of the stop, no job-done, cleanup over before the next take', async (t) => {
+  const p = await platform(t);
+  let cleanupEnded = 0;
+  let abortSeen = 0;
+  const handler: Handler = async function* (_job, signal) {
+    try {
+      yield { first: true };
+      await aborted(signal);
+      abortSeen = Date.now();
+      yield { never: true };
+    } finally {
+      // A cleanup that takes a while, like the model server finishing its batch.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      cleanupEnded = Date.now();
+    }
+  };
+  const w = startWorker(p, handler);
+  t.teardown(() => w.stop());
+  const id = p.submit({});
+  await p.waitFor(() => p.job(id).chunks.length === 1, 10_000, 'the first partial');
+  const takesBefore = p.takes().length;
+  p.cancel(id);
+  const stop = await p.waitFor(() => p.ofKind('stop').find((e) => e.status === 200), 10_000, 'the stop answer');
+  await w.logs.waitFor((l) => l.message === 'Job stopped.' && l.requestId === id);
+  t.ok(abortSeen - stop.answeredAt! <= 100 + SLACK_MS, `the abort was seen ${abortSeen - stop.answeredAt!} ms after the stop answer`);
+  const next = await p.waitFor(() => p.takes()[takesBefore], 10_000, 'the next take');
+  t.ok(next.t >= cleanupEnded && cleanupEnded > 0, 'the next take only after the cleanup');
+  t.same(p.ofKind('done').filter((e) => e.jobId === id), [], 'no job-done');
+  t.equal(p.job(id).chunks.length, 1, 'no partial after the stop');
+  t.equal(p.job(id).status, 'CANCELLED');
+  t.equal(w.results[0]?.result.outcome, 'stopped');
+});
+
+t.test('an execution timeout: the job is stopped the same way, TIMED_OUT, and the next job runs', async (t) => {
+  const p = await platform(t);
+  const handler: Handler = async function* (job, signal) {
+    yield { job: job.id };
+    if (job.input === 'slow') await aborted(signal);
+  };
+  const w = startWorker(p, handler);
+  t.teardown(() => w.stop());
+  const slow = p.submit('slow', { executionTimeoutMs: 300 });
+  const fast = p.submit('fast');
+  await p.waitFor(() => p.job(fast).final, 10_000, 'the next job done');
+  t.equal(p.job(slow).status, 'TIMED_OUT');
+  t.same(p.ofKind('done').map((e) => e.jobId), [fast]);
+  t.same(p.job(fast).final?.output, [{ job: fast }]);
+});
+
+t.test('job-done answered 5xx twice: three attempts, the retry delays apart; COMPLETED', async (t) => {
+  const p = await platform(t);
+  const w = startWorker(p, new ScriptedHandler(() => [1]).handler);
+  t.teardown(() => w.stop());
+  p.failDone(2, 503);
+  const id = p.submit({});
+  await p.waitFor(() => p.job(id).final, 15_000, 'the job-done');
+  const tries = p.ofKind('done').map((e) => e.t);
+  t.equal(tries.length, 3);
+  const gaps = [tries[1] - tries[0], tries[2] - tries[1]];
+  t.ok(gaps[0] >= 200 && gaps[1] >= 300, `gaps ${gaps} at least 200 and 300 ms`);
+  t.ok(gaps[0] <= 200 + SLACK_MS && gaps[1] <= 300 + SLACK_MS, `gaps ${gaps}`);
+  t.equal(p.job(id).status, 'COMPLETED');
+});
+
+t.test('job-done always 5xx: three attempts, logged with the job id, and the next job is taken', async (t) => {
+  const p = await platform(t);
+  const w = startWorker(p, new ScriptedHandler(() => [1]).handler);
+  t.teardown(() => w.stop());
+  p.failDone(3, 500);
+  const a = p.submit({});
+  const b = p.submit({});
+  await p.waitFor(() => p.job(b).final, 15_000, 'the second job done');
+  t.equal(p.job(a).doneAttempts, 3);
+  t.equal(p.job(a).final, undefined);
+  const line = await w.logs.waitFor((l) => l.message === 'Failed to return job results.');
+  t.match(line, { requestId: a, attempts: 3, status: 500, level: 'ERROR' });
+});
+
+t.test('job-done answered 4xx: one attempt, not retried', async (t) => {
+  const p = await platform(t);
+  const w = startWorker(p, new ScriptedHandler(() => [1]).handler);
+  t.teardown(() => w.stop());
+  p.failDone(1, 404);
+  const a = p.submit({});
+  const b = p.submit({});
+  await p.waitFor(() => p.job(b).final, 10_000, 'the second job done');
+  t.equal(p.job(a).doneAttempts, 1);
+  t.match(await w.logs.waitFor((l) => l.message === 'Failed to return job results.'), { requestId: a, attempts: 1, status: 404 });
+});
+
+t.test('a slow job-stream: partials arrive its delay apart and the handler is never pulled ahead', async (t) => {
+  const p = await platform(t);
+  const h = new ScriptedHandler(() => [1, 2, 3]);
+  const ahead: number[] = [];
+  const handler: Handler = async function* (job, signal) {
+    for await (const v of h.handler(job, signal)) {
+      ahead.push(h.pulls - p.ofKind('stream').filter((e) => e.status === 200).length);
+      yield v;
+    }
+  };
+  p.delay('stream', 300);
+  const w = startWorker(p, handler);
+  t.teardown(() => w.stop());
+  const id = p.submit({});
+  await p.waitFor(() => p.job(id).final, 10_000, 'the job-done');
+  const at = p.ofKind('stream').map((e) => e.answeredAt!);
+  t.ok(at[1] - at[0] >= 300 && at[2] - at[1] >= 300, 'answers 300 ms apart');
+  t.same(ahead, [1, 1, 1], 'each value pulled only after the previous partial was answered');
+});
+
+t.test('a connection dropped on job-stream before any answer: retried, delivered once', async (t) => {
+  const p = await platform(t);
+  p.dropConnection('stream', 1);
+  const w = startWorker(p, new ScriptedHandler(() => ['only']).handler);
+  t.teardown(() => w.stop());
+  const id = p.submit({});
+  await p.waitFor(() => p.job(id).final, 10_000, 'the job-done');
+  t.same(p.job(id).chunks.map((c) => c.output), ['only']);
+  t.equal(p.ofKind('stream').length, 2, 'two attempts, one delivery');
+});
+
+t.test('job-take answered 429: the next take after the rate-limit wait', async (t) => {
+  const p = await platform(t);
+  p.scriptTake([{ status: 429 }]);
+  const w = startWorker(p, new ScriptedHandler(() => []).handler);
+  t.teardown(() => w.stop());
+  const [first, second] = await p.waitFor(() => p.takes().length >= 2 && p.takes(), 10_000, 'two takes');
+  t.ok(second.t - first.answeredAt! >= 500, `next take ${second.t - first.answeredAt!} ms later`);
+});
+
+t.test('job-take answered 500, 401 or an object without input: backoff, doubling, not a spin', async (t) => {
+  const p = await platform(t);
+  p.scriptTake([{ status: 500 }, { status: 401 }, { status: 200, json: { id: 'x' } }, { status: 500 }]);
+  const w = startWorker(p, new ScriptedHandler(() => []).handler);
+  t.teardown(() => w.stop());
+  const takes = await p.waitFor(() => p.takes().length >= 5 && p.takes(), 10_000, 'five takes');
+  const gaps = takes.slice(1, 5).map((e, i) => e.t - takes[i].answeredAt!);
+  // Backoff 100, 200, 400, 400 ms (capped), each within ±25%.
+  t.ok(gaps.every((g, i) => g >= [75, 150, 300, 300][i]), `gaps ${gaps}`);
+  const warned = w.logs.lines.filter((l) => l.message === 'Failed to get job.');
+  t.same(warned.map((l) => l.detail), ['HTTP 500', 'HTTP 401', 'Job has missing field(s): id or input.', 'HTTP 500']);
+});
+
+t.test('job-take answered 400 or a 200 without JSON at once: no more than one take per empty-poll gap', async (t) => {
+  const p = await platform(t);
+  p.scriptTake([{ status: 400 }, { status: 200, text: 'hello' }, { status: 400 }, { status: 200, json: [] }]);
+  const w = startWorker(p, new ScriptedHandler(() => []).handler);
+  t.teardown(() => w.stop());
+  const takes = await p.waitFor(() => p.takes().length >= 5 && p.takes(), 10_000, 'five takes');
+  // Measured by their arrival here, while the worker spaces their beginnings: 10 ms for the two clocks' granularity.
+  const gaps = takes.slice(1, 5).map((e, i) => e.t - takes[i].t);
+  t.ok(gaps.every((g) => g >= 90), `polls began 100 ms apart: ${gaps}`);
+  t.same(w.logs.lines.filter((l) => l.message === 'Failed to get job.'), [], 'empty answers are no errors');
+});
+
+t.test('a take answered with a list of jobs: each runs, in order', async (t) => {
+  const p = await platform(t);
+  p.scriptTake([{ status: 200, json: [{ id: 'b1', input: 1 }, { id: 'b2', input: 2 }, { nope: 1 }] }]);
+  for (const id of ['b1', 'b2']) p.jobs.set(id, { id, input: 0, status: 'IN_PROGRESS', workerId: 'pod-1', chunks: [], read: 0, progress: [], doneAttempts: 0, xRequestIds: [], contentTypes: [] });
+  const w = startWorker(p, async function* (job) {
+    yield { got: job.input };
+  });
+  t.teardown(() => w.stop());
+  await p.waitFor(() => p.job('b2').final, 10_000, 'both jobs done');
+  t.same(p.ofKind('done').map((e) => e.jobId), ['b1', 'b2']);
+  t.same(p.job('b2').final?.output, [{ got: 2 }]);
+});
+
+t.test('results that cannot be sent as JSON: a partial is dropped, the final body becomes the error that says so', async (t) => {
+  const p = await platform(t);
+  const w = startWorker(p, new ScriptedHandler(() => [{ a: NaN }, { big: 1n }]).handler);
+  t.teardown(() => w.stop());
+  const id = p.submit({});
+  await p.waitFor(() => p.job(id).final, 10_000, 'the job-done');
+  t.same(p.job(id).chunks.map((c) => c.output), [{ a: null }], 'NaN sent as null');
+  t.match(p.job(id).final?.error, /^result not serializable: /);
+  await w.logs.waitFor((l) => l.message === 'job-stream: non-finite numbers sent as null');
+});
+
+t.test('SIGTERM while idle: the worker ends at once, status 0', async (t) => {
+  const p = await platform(t, 60_000);
+  const w = startWorker(p, new ScriptedHandler(() => []).handler);
+  await p.waitFor(() => p.takes().length >= 1, 10_000, 'a held take');
+  const asked = Date.now();
+  t.equal(await w.stop(), 0);
+  t.ok(Date.now() - asked <= 1000 + SLACK_MS, `stopped in ${Date.now() - asked} ms, not after the held poll`);
+});
+
+t.test('SIGTERM during a job: the job is cancelled and its job-done carries what was aggregated; status 0', async (t) => {
+  const p = await platform(t);
+  const handler: Handler = async function* (_job, signal) {
+    yield { part: 1 };
+    yield { part: 2 };
+    await aborted(signal);
+  };
+  const w = startWorker(p, handler);
+  const id = p.submit({});
+  await p.waitFor(() => p.job(id).chunks.length === 2, 10_000, 'two partials');
+  const takes = p.takes().length;
+  const status = w.stop();
+  await p.waitFor(() => p.job(id).final, 10_000, 'the job-done');
+  t.same(p.job(id).final?.output, [{ part: 1 }, { part: 2 }]);
+  t.equal(await status, 0);
+  t.equal(p.takes().length, takes, 'no take after the signal');
+  t.equal(w.results[0].result.outcome, 'shutdown');
+});
+
+t.test('refresh_worker: the job-done carries stopPod, and the worker ends after that job with status 0', async (t) => {
+  const p = await platform(t);
+  const w = startWorker(p, new ScriptedHandler(() => ['x']).handler, { RUNPOD_WORKER_REFRESH: 'true' });
+  const id = p.submit({});
+  p.submit({});
+  t.equal(await w.status, 0);
+  t.equal(p.job(id).final?.stopPod, true);
+  t.equal(p.ofKind('stop_pod_requested').length, 1);
+  t.equal(p.takes().length, 1, 'no take after the job');
+});
+
+t.test('a fatal error partial: the job-done is sent, then the worker ends with status 1', async (t) => {
+  const p = await platform(t);
+  const w = startWorker(p, new ScriptedHandler(() => [{ error: 'CUDA out of order', error_type: 'NotEnoughGPUResources', fatal: true }]).handler);
+  const id = p.submit({});
+  p.submit({});
+  t.equal(await w.status, 1);
+  t.same([p.job(id).final?.error, p.job(id).status], ['CUDA out of order', 'FAILED']);
+  t.equal(p.takes().length, 1, 'no further job is taken');
+  await w.logs.waitFor((l) => l.message === 'a fatal error: the worker exits so that the platform replaces it');
+});
