@@ -81,7 +81,7 @@ export class JobRunner {
         if (isObject(value) && pyTruthy(value.error)) {
           final = { error: typeof value.error === 'string' ? value.error : JSON.stringify(value.error) };
           fatal = value.fatal === true;
-          log.warn({ error: clientField(value.error, 500), error_type: clientField(value.error_type), code: clientField(value.code),
+          log.warn({ detail: clientField(value.error, 500), error_type: clientField(value.error_type), code: clientField(value.code),
             fatal }, 'the job ends with an error');
           break;
         }
