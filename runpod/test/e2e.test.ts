@@ -3,21 +3,19 @@
 // worker would: generation results equal to `llama-gpu-bench compute`, an input error and the next job, a reused
 // model, a stop within one batch with the devices free before the next take, pings during and after a job, and
 // failing and slow result POSTs.
-import path from 'node:path';
 import t from 'tap';
 import { StandInPlatform } from '../stand-in/platform.js';
-import { compute, generateInput, MODEL_SERVER_ENV, R_TARGET, startModelServer, startRunpodWorker, tempDir, type WorkerProcess } from './helpers/processes.js';
+import { compute, generateInput, R_TARGET, startModelServer, startRunpodWorker, type Service } from './helpers/processes.js';
 
 const SLACK_MS = 2000;
-const dir = tempDir();
 const platform = new StandInPlatform({ holdMs: 200 });
 let server: Awaited<ReturnType<typeof startModelServer>>;
-let worker: WorkerProcess;
+let worker: Service;
 
 t.before(async () => {
   await platform.listen();
-  server = await startModelServer(path.join(dir, 'server.log'), MODEL_SERVER_ENV);
-  worker = startRunpodWorker(platform, server.url, path.join(dir, 'worker.log'));
+  server = await startModelServer();
+  worker = startRunpodWorker(platform, server.url);
   await worker.log.waitFor((r) => r.message === 'the model server is ready', 30_000, worker.exited);
 });
 t.teardown(async () => {

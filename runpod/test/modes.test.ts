@@ -1,21 +1,19 @@
 // The other two modes of the application (docs/runpod.md §12), end to end: `llama-gpu-bench runpod` and the real
 // model server, with loopback stand-ins of the controller (warmup) and the orchestrator (pooled). Every line of the
 // model server's stream becomes a partial, and the job-done holds them all.
-import path from 'node:path';
 import t from 'tap';
 import { StubService, type Recorded } from '../../server/test/helpers.js';
 import { StandInPlatform } from '../stand-in/platform.js';
-import { generateInput, MODEL_SERVER_ENV, PARAMS, R_TARGET, startModelServer, startRunpodWorker, tempDir, type WorkerProcess } from './helpers/processes.js';
+import { generateInput, PARAMS, R_TARGET, startModelServer, startRunpodWorker, type Service } from './helpers/processes.js';
 
-const dir = tempDir();
 const platform = new StandInPlatform({ holdMs: 200 });
 let server: Awaited<ReturnType<typeof startModelServer>>;
-let worker: WorkerProcess;
+let worker: Service;
 
 t.before(async () => {
   await platform.listen();
-  server = await startModelServer(path.join(dir, 'server.log'), MODEL_SERVER_ENV);
-  worker = startRunpodWorker(platform, server.url, path.join(dir, 'worker.log'));
+  server = await startModelServer();
+  worker = startRunpodWorker(platform, server.url);
   await worker.log.waitFor((r) => r.message === 'the model server is ready', 30_000, worker.exited);
 });
 t.teardown(async () => {

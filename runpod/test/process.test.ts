@@ -6,17 +6,16 @@ import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import t from 'tap';
-import { freePort } from '../../soak/src/processes.js';
 import { StubService } from '../../server/test/helpers.js';
 import { StandInPlatform } from '../stand-in/platform.js';
-import { CLI, generateInput, MODEL_SERVER_ENV, startModelServer, startRunpodWorker, tempDir } from './helpers/processes.js';
+import { CLI, freePort, generateInput, MODEL_SERVER_ENV, startModelServer, startRunpodWorker, tempDir } from './helpers/processes.js';
 
 const SLACK_MS = 2000;
 const dir = tempDir();
 let server: Awaited<ReturnType<typeof startModelServer>>;
 
 t.before(async () => {
-  server = await startModelServer(path.join(dir, 'server.log'), MODEL_SERVER_ENV);
+  server = await startModelServer();
 });
 t.teardown(() => server?.stop());
 
@@ -50,7 +49,7 @@ type Line = Record<string, any>;
 t.test('SIGTERM mid-job: the job is cancelled, its job-done carries what was aggregated, within the grace; exit 0', async (t) => {
   const p = await platform(t);
   const mark = server.log.mark();
-  const w = startRunpodWorker(p, server.url, path.join(dir, 'sigterm.log'), { RUNPOD_WORKER_SHUTDOWN_GRACE_MS: '3000' });
+  const w = startRunpodWorker(p, server.url, { RUNPOD_WORKER_SHUTDOWN_GRACE_MS: '3000' });
   t.teardown(() => w.stop('SIGKILL'));
   const id = p.submit(generateInput({ r_target: 10 }));
   await p.waitFor(() => p.job(id).chunks.length >= 2, 30_000, 'partials');
@@ -78,7 +77,7 @@ t.test('a fatal error line: the job ends with {"error": msg}, then the worker ex
     return { raw: `${JSON.stringify({ nonces: [3], dist: [1.2] })}\n${JSON.stringify(fatal)}\n` };
   }).listen();
   t.teardown(() => model.close());
-  const w = startRunpodWorker(p, model.url, path.join(dir, 'fatal.log'));
+  const w = startRunpodWorker(p, model.url);
   t.teardown(() => w.stop('SIGKILL'));
   const id = p.submit(generateInput());
   p.submit(generateInput());
