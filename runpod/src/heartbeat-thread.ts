@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { sleep } from '../../common/src/deadline.js';
 import { HttpClient, retry } from '../../common/src/http-client.js';
+import { clientField } from '../../worker/src/client-field.js';
 import { SharedJobIds } from './job-ids.js';
 import { pingUrl } from './urls.js';
 
@@ -67,7 +68,7 @@ async function pingOnce(http: HttpClient, d: HeartbeatData, ids: SharedJobIds, s
     });
     return true;
   } catch (err) {
-    if (!stop.aborted) send({ type: 'log', level: 'warn', msg: 'ping failed', fields: { detail: (err as Error).message } });
+    if (!stop.aborted) send({ type: 'log', level: 'warn', msg: 'ping failed', fields: { detail: clientField((err as Error).message) } });
     return false;
   }
 }

@@ -5,6 +5,7 @@
 // each attempt runs under its own Deadline, so that a time-out can be told from a refused or reset connection.
 import os from 'node:os';
 import { Deadline, DeadlineExceeded } from '../../common/src/deadline.js';
+import { isHttpUrl } from '../../common/src/env.js';
 import { HttpClient, retry, type Answer } from '../../common/src/http-client.js';
 import { clientField } from '../../worker/src/client-field.js';
 import { readStopAnswer, readTakeAnswer, type StopAnswer, type TakeAnswer } from './answers.js';
@@ -104,6 +105,11 @@ export class PlatformClient {
     };
     const delays = this.config.timings.postRetryDelaysMs;
     const outcome: PostOutcome = { ok: false, attempts: 0 };
+    // An unset template (the SDK's literal JOB_DONE_URL) fails every POST at once, as with the SDK: no retries.
+    if (!isHttpUrl(url)) {
+      this.log.error({ requestId: jobId, url: clientField(url) }, `${what}: the platform's URL template is not an http(s) URL`);
+      return { ...outcome, detail: 'not an http(s) URL' };
+    }
     try {
       await retry(async (n) => {
         outcome.attempts = n;

@@ -326,3 +326,15 @@ t.test('a fatal error partial: the job-done is sent, then the worker ends with s
   t.equal(p.takes().length, 1, 'no further job is taken');
   await w.logs.waitFor((l) => l.message === 'a fatal error: the worker exits so that the platform replaces it');
 });
+
+t.test('an unset result template: each POST to it fails at once, logged, and the job goes on (as with the SDK)', async (t) => {
+  const p = await platform(t);
+  const w = startWorker(p, new ScriptedHandler(() => [1, 2]).handler, { RUNPOD_WEBHOOK_POST_STREAM: '' });
+  t.teardown(() => w.stop());
+  const id = p.submit({});
+  await p.waitFor(() => p.job(id).final, 10_000, 'the job-done');
+  t.same(p.ofKind('stream'), []);
+  t.same(p.job(id).final?.output, [1, 2], 'the job-done still holds every partial');
+  const failed = w.logs.lines.filter((l) => l.message === 'job-stream: the platform\'s URL template is not an http(s) URL');
+  t.same(failed.map((l) => [l.requestId, l.url]), [[id, 'JOB_STREAM_URL?isStream=false'], [id, 'JOB_STREAM_URL?isStream=false']]);
+});
