@@ -61,7 +61,6 @@ export interface RunpodConfig {
   workerId: string;
   podIdGiven: boolean;
   endpointId: string | undefined;
-  hostname: string;
   /** pino level name derived from RUNPOD_LOG_LEVEL (else RUNPOD_DEBUG_LEVEL). */
   logLevel: string;
   concurrency: 1;
@@ -139,7 +138,6 @@ export function loadConfig(env: Env, testInput?: string, localFile: () => string
     workerId: podId ?? randomUUID(),
     podIdGiven: podId !== undefined,
     endpointId: r.raw('RUNPOD_ENDPOINT_ID'),
-    hostname: r.str('RUNPOD_POD_HOSTNAME', 'unknown'),
     logLevel: LEVELS[levelName] ?? 'debug',
     concurrency: 1,
     returnAggregateStream: r.bool('RUNPOD_WORKER_AGGREGATE', true),
