@@ -13,7 +13,7 @@ export interface RunpodTimings {
   pingIntervalMs: number;
   /** Waits before ping attempts 2, 3, 4 (a network error or 429/5xx); Retry-After wins when given. */
   pingRetryDelaysMs: number[];
-  /** The first take waits at most this long for the first ping. */
+  /** The first take waits for the first ping to end (so it is never later than the take), at most this long. */
   firstPingWaitMs: number;
   /** One job-take or job-stop long-poll at most (then it is dropped and repeated). */
   pollTimeoutMs: number;
@@ -90,7 +90,7 @@ function readTimings(r: EnvReader): RunpodTimings {
   return {
     pingIntervalMs: Math.max(1000, r.int('RUNPOD_PING_INTERVAL', 10_000, 0)),
     pingRetryDelaysMs: delays('RUNPOD_WORKER_PING_RETRY_DELAYS_MS', [0, 2000, 4000]),
-    firstPingWaitMs: ms('RUNPOD_WORKER_FIRST_PING_WAIT_MS', 1000, 0),
+    firstPingWaitMs: ms('RUNPOD_WORKER_FIRST_PING_WAIT_MS', 10_000, 0),
     pollTimeoutMs: ms('RUNPOD_WORKER_POLL_TIMEOUT_MS', 90_000),
     emptyPollGapMs: ms('RUNPOD_WORKER_EMPTY_POLL_GAP_MS', 1000, 0),
     rateLimitWaitMs: ms('RUNPOD_WORKER_RATE_LIMIT_WAIT_MS', 5000, 0),

@@ -1,54 +1,31 @@
 // A loopback stand-in of Runpod's queue-based serverless platform (docs/runpod.md §14): a real HTTP server on
-// 127.0.0.1 with its state in memory, driven through a JS API. Worker-facing routes (job-take with a held long-poll,
-// job-take-batch, job-stop, job-stream, job-done, ping), client-facing ones (run, status, stream, cancel), the
-// platform's policies (cancel, execution timeout, liveness, stopPod), fault injection and observation. Every POST
-// body is read as JSON whatever its content type, which is recorded.
+// 127.0.0.1 with its state in memory, driven through a JS API. This file is its wire: worker-facing routes (job-take
+// with a held long-poll, job-take-batch, job-stop, job-stream, job-done, ping, each checking the API key) and
+// client-facing ones (run, status, stream, cancel). What it remembers is records.ts, its fault injection
+// faults.ts, its queue and policies jobs.ts. Every POST body is read as JSON whatever its content type, which is
+// recorded.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Records, type JobStatus, type PlatformEvent, type StandInJob } from './records.js';
+import type { Route } from './faults.js';
+import { JobQueue, TERMINAL, type PolicyOptions } from './jobs.js';
+import type { PlatformEvent, StandInJob } from './records.js';
 
-export interface StandInOptions {
+export interface StandInOptions extends PolicyOptions {
   endpoint?: string;
   apiKey?: string;
   /** How long an empty job-take or job-stop is held open before 204. */
   holdMs?: number;
-  /** Default execution timeout of a job from the moment it is taken (none by default). */
-  executionTimeoutMs?: number;
-  /** No ping from a worker for this long records a liveness_lapse (default 3 × 1000 ms). */
-  livenessMs?: number;
 }
 
-/** A scripted answer for job-take or job-stop: a status with an optional body, or a delay before the usual answer. */
-export interface Scripted {
-  status?: number;
-  json?: unknown;
-  text?: string;
-  contentType?: string;
-  delayMs?: number;
-}
-
-export type Route = 'take' | 'stop' | 'stream' | 'done' | 'ping';
-
-const TERMINAL: readonly JobStatus[] = ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT'];
-
-export class StandInPlatform extends Records {
+export class StandInPlatform extends JobQueue {
   readonly endpoint: string;
   readonly apiKey: string;
   holdMs: number;
   url = '';
   private readonly server: http.Server;
-  private readonly queue: string[] = [];
-  private readonly pendingStops = new Map<string, string[]>();
-  private readonly scripts: Record<'take' | 'stop', Scripted[]> = { take: [], stop: [] };
-  private readonly failures: Partial<Record<'stream' | 'done', { n: number; status: number }>> = {};
-  private readonly delays: Partial<Record<Route, number>> = {};
-  private readonly drops: Partial<Record<Route, number>> = {};
-  private readonly lastPing = new Map<string, { t: number; lapsed: boolean }>();
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private nextId = 1;
 
-  constructor(private readonly o: StandInOptions = {}) {
-    super();
+  constructor(o: StandInOptions = {}) {
+    super(o);
     this.endpoint = o.endpoint ?? 'ep';
     this.apiKey = o.apiKey ?? 'stand-in-key';
     this.holdMs = o.holdMs ?? 200;
@@ -77,63 +54,6 @@ export class StandInPlatform extends Records {
       RUNPOD_PING_INTERVAL: String(pingIntervalMs),
       RUNPOD_ENDPOINT_ID: this.endpoint,
     };
-  }
-
-  // --- the client's side (also POST /run, /cancel) ---
-
-  /** Queues a job; its id. */
-  submit(input: unknown, policy: { executionTimeoutMs?: number; id?: string } = {}): string {
-    const id = policy.id ?? `job-${this.nextId++}`;
-    this.jobs.set(id, { id, input, status: 'IN_QUEUE', executionTimeoutMs: policy.executionTimeoutMs ?? this.o.executionTimeoutMs,
-      chunks: [], read: 0, progress: [], doneAttempts: 0, xRequestIds: [], contentTypes: [] });
-    this.queue.push(id);
-    this.changed();
-    return id;
-  }
-
-  /** A queued job is removed; a running one becomes CANCELLED and its worker is told on job-stop. */
-  cancel(id: string): JobStatus | undefined {
-    const job = this.jobs.get(id);
-    if (job === undefined) return undefined;
-    if (job.status === 'IN_QUEUE') this.queue.splice(this.queue.indexOf(id), 1);
-    if (job.status === 'IN_PROGRESS') this.queueStop(job);
-    if (!TERMINAL.includes(job.status)) job.status = 'CANCELLED';
-    this.changed();
-    return job.status;
-  }
-
-  job(id: string): StandInJob {
-    const job = this.jobs.get(id);
-    if (job === undefined) throw new Error(`stand-in platform: no job ${id}`);
-    return job;
-  }
-
-  // --- fault injection ---
-
-  scriptTake(answers: Scripted[]): void {
-    this.scripts.take.push(...answers);
-  }
-
-  scriptStop(answers: Scripted[]): void {
-    this.scripts.stop.push(...answers);
-  }
-
-  failStream(n: number, status: number): void {
-    this.failures.stream = { n, status };
-  }
-
-  failDone(n: number, status: number): void {
-    this.failures.done = { n, status };
-  }
-
-  /** Every answer on `route` comes this much later (0: none). */
-  delay(route: Route, ms: number): void {
-    this.delays[route] = ms;
-  }
-
-  /** The next n requests on `route` lose their connection before any answer. */
-  dropConnection(route: Route, n: number): void {
-    this.drops[route] = n;
   }
 
   close(): Promise<void> {
@@ -171,7 +91,7 @@ export class StandInPlatform extends Records {
         return this.done(req, res, Object.assign(event, { kind: 'done', workerId: a, jobId: b }));
       case 'ping':
         return this.routeAnswer(res, Object.assign(event, { kind: 'ping', workerId: a }), 'ping', () => {
-          this.lastPing.set(a, { t: event.t, lapsed: false });
+          this.pinged(a, event.t);
           return [200, { status: 'pong' }];
         });
       case 'run': {
@@ -181,13 +101,8 @@ export class StandInPlatform extends Records {
       }
       case 'status':
         return this.answer(res, Object.assign(event, { kind: 'status', jobId: a }), ...this.statusOf(a));
-      case 'stream': {
-        const job = this.jobs.get(a);
-        if (job === undefined) return this.answer(res, event, 404, { error: 'not found' });
-        const fresh = job.chunks.slice(job.read).map((c) => ({ output: c.output }));
-        job.read = job.chunks.length;
-        return this.answer(res, event, 200, { status: job.status, stream: fresh });
-      }
+      case 'stream':
+        return this.answer(res, event, ...this.streamOf(a));
       case 'cancel':
         return this.answer(res, this.add(Object.assign(event, { kind: 'cancel', jobId: a })), 200, { id: a, status: this.cancel(a) });
       default:
@@ -201,37 +116,12 @@ export class StandInPlatform extends Records {
     const scripted = await this.scripted('take', res, event);
     if (scripted) return;
     const max = event.kind === 'take-batch' ? Math.max(1, Number(event.query.batch_size) || 1) : 1;
-    if (this.queue.length === 0) await this.hold(() => this.queue.length > 0, res);
-    const taken = this.queue.splice(0, max).map((id) => this.job(id));
+    if (!this.hasQueued()) await this.hold(() => this.hasQueued(), res);
+    const taken = this.takeQueued(max, event.workerId as string);
     if (taken.length === 0) return this.answer(res, event, 204);
-    for (const job of taken) this.start(job, event.workerId as string);
     const body = event.kind === 'take' ? taken[0] : taken;
     const wire = (j: StandInJob): Record<string, unknown> => ({ id: j.id, input: j.input });
     return this.answer(res, event, 200, Array.isArray(body) ? body.map(wire) : wire(body));
-  }
-
-  private start(job: StandInJob, workerId: string): void {
-    job.status = 'IN_PROGRESS';
-    job.workerId = workerId;
-    job.takenAt = Date.now();
-    if (job.executionTimeoutMs !== undefined) {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        if (job.status !== 'IN_PROGRESS') return;
-        job.status = 'TIMED_OUT';
-        this.queueStop(job);
-        this.changed();
-      }, job.executionTimeoutMs);
-      this.timers.add(timer);
-    }
-  }
-
-  private queueStop(job: StandInJob): void {
-    if (job.workerId === undefined) return;
-    const list = this.pendingStops.get(job.workerId) ?? [];
-    list.push(job.id);
-    this.pendingStops.set(job.workerId, list);
-    this.changed();
   }
 
   private async stop(res: http.ServerResponse, event: PlatformEvent): Promise<void> {
@@ -239,10 +129,8 @@ export class StandInPlatform extends Records {
     if (await this.dropped(res, 'stop')) return;
     if (await this.scripted('stop', res, event)) return;
     const worker = event.workerId as string;
-    const pending = (): boolean => (this.pendingStops.get(worker)?.length ?? 0) > 0;
-    if (!pending()) await this.hold(pending, res);
-    const ids = this.pendingStops.get(worker) ?? [];
-    this.pendingStops.delete(worker);
+    if (!this.hasStops(worker)) await this.hold(() => this.hasStops(worker), res);
+    const ids = this.takeStops(worker);
     if (ids.length === 0) return this.answer(res, event, 204);
     return this.answer(res, event, 200, { jobsToStop: ids });
   }
@@ -293,21 +181,20 @@ export class StandInPlatform extends Records {
   private async routeAnswer(res: http.ServerResponse, event: PlatformEvent, route: Route, answer: () => [number, unknown]): Promise<void> {
     this.add(event);
     if (await this.dropped(res, route)) return;
-    if (this.delays[route]) await this.sleep(this.delays[route] as number);
-    const failure = route === 'stream' || route === 'done' ? this.failures[route] : undefined;
-    if (failure !== undefined && failure.n > 0) {
-      failure.n -= 1;
+    if (this.delayOf(route) > 0) await this.later(this.delayOf(route));
+    const failure = this.nextFailure(route);
+    if (failure !== undefined) {
       if (route === 'done') this.jobs.get(event.jobId as string)!.doneAttempts += 1;
-      return this.answer(res, event, failure.status, { error: 'injected failure' });
+      return this.answer(res, event, failure, { error: 'injected failure' });
     }
     const [status, body] = answer();
     return this.answer(res, event, status, body);
   }
 
   private async scripted(route: 'take' | 'stop', res: http.ServerResponse, event: PlatformEvent): Promise<boolean> {
-    const next = this.scripts[route].shift();
+    const next = this.nextScripted(route);
     if (next === undefined) return false;
-    if (next.delayMs !== undefined) await this.sleep(next.delayMs);
+    if (next.delayMs !== undefined) await this.later(next.delayMs);
     if (next.status === undefined) return false;
     const type = next.contentType ?? (next.json === undefined ? 'text/plain' : 'application/json');
     const text = next.text ?? (next.json === undefined ? '' : JSON.stringify(next.json));
@@ -316,9 +203,7 @@ export class StandInPlatform extends Records {
   }
 
   private async dropped(res: http.ServerResponse, route: Route): Promise<boolean> {
-    const n = this.drops[route] ?? 0;
-    if (n <= 0) return false;
-    this.drops[route] = n - 1;
+    if (!this.nextDrop(route)) return false;
     res.socket?.destroy();
     return true;
   }
@@ -338,33 +223,6 @@ export class StandInPlatform extends Records {
       const unsubscribe = this.subscribe(() => until() && finish());
       res.once('close', finish);
     });
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        resolve();
-      }, ms);
-      this.timers.add(timer);
-    });
-  }
-
-  private statusOf(id: string): [number, unknown] {
-    const job = this.jobs.get(id);
-    if (job === undefined) return [404, { error: 'not found' }];
-    return [200, { id, status: job.status, ...(job.final?.output === undefined ? {} : { output: job.final.output }),
-      ...(job.final?.error === undefined ? {} : { error: job.final.error }), workerId: job.workerId ?? null }];
-  }
-
-  private checkLiveness(): void {
-    const limit = this.o.livenessMs ?? 3000;
-    for (const [worker, seen] of this.lastPing) {
-      if (!seen.lapsed && Date.now() - seen.t > limit) {
-        seen.lapsed = true;
-        this.add({ kind: 'liveness_lapse', t: Date.now(), method: '', path: '', query: {}, headers: {}, workerId: worker });
-      }
-    }
   }
 
   private answer(res: http.ServerResponse, event: PlatformEvent, status: number, body?: unknown): void {

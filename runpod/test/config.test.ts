@@ -19,7 +19,7 @@ t.test('platform mode with the SDK\'s defaults', async (t) => {
   t.equal(c.sdkVersion, '1.12.0');
   t.equal(c.modelServerUrl, 'http://127.0.0.1:18000');
   t.same(c.timings, {
-    pingIntervalMs: 10_000, pingRetryDelaysMs: [0, 2000, 4000], firstPingWaitMs: 1000, pollTimeoutMs: 90_000,
+    pingIntervalMs: 10_000, pingRetryDelaysMs: [0, 2000, 4000], firstPingWaitMs: 10_000, pollTimeoutMs: 90_000,
     emptyPollGapMs: 1000, rateLimitWaitMs: 5000, backoffMs: 1000, backoffMaxMs: 30_000, stopPollGapMs: 1000,
     postTimeoutMs: 600_000, postRetryDelaysMs: [2000, 3000], stopCleanupMs: 30_000, shutdownGraceMs: 5000,
     readyTimeoutMs: 420_000, probeIntervalMs: 200, probeTimeoutMs: 5000, busyRetryMs: 30_000,

@@ -6,11 +6,10 @@ import type { Handler, JobResult } from '../../src/job-runner.js';
 import { runpodLogger } from '../../src/logger.js';
 import { RunpodWorker } from '../../src/worker.js';
 import type { Job } from '../../src/answers.js';
-import type { StandInPlatform } from '../../stand-in/platform.js';
+import { StandInPlatform } from '../../stand-in/platform.js';
 
 /** The protocol's waits, scaled down (the defaults are the spec's: docs/runpod.md §13). */
 export const FAST: Record<string, string> = {
-  RUNPOD_WORKER_FIRST_PING_WAIT_MS: '1000',
   RUNPOD_WORKER_POLL_TIMEOUT_MS: '3000',
   RUNPOD_WORKER_EMPTY_POLL_GAP_MS: '100',
   RUNPOD_WORKER_RATE_LIMIT_WAIT_MS: '500',
@@ -103,4 +102,11 @@ export class ScriptedHandler {
       this.finallyRan += 1;
     }
   }
+}
+
+/** A stand-in platform on loopback for one test, closed with it. */
+export async function standIn(t: { teardown(fn: () => unknown): void }, holdMs = 200): Promise<StandInPlatform> {
+  const p = await new StandInPlatform({ holdMs }).listen();
+  t.teardown(() => p.close());
+  return p;
 }

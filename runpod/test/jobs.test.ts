@@ -1,23 +1,16 @@
-// The protocol layer against the stand-in platform (docs/runpod.md §14 scenarios), with handlers passed in: what is
-// posted, in what order, with which headers; how errors, exceptions and stops end a job; retries of job-stream and
-// job-done; how the take loop treats empty, rate-limited and failed answers. Every wait is scaled down (FAST);
+// A job's life in the protocol layer against the stand-in platform (docs/runpod.md §14 scenarios), with handlers
+// passed in: what is posted, in what order, with which headers; how an error partial, an exception, a stop, an
+// execution timeout, a shutdown, refresh_worker and a fatal error end a job. Every wait is scaled down (FAST);
 // lower bounds are asserted exactly, upper bounds with 2 s of slack.
 import t from 'tap';
 import { aborted } from '../../common/src/deadline.js';
 import type { Handler } from '../src/job-runner.js';
-import { StandInPlatform } from '../stand-in/platform.js';
-import { ScriptedHandler, startWorker } from './helpers/harness.js';
+import { ScriptedHandler, standIn, startWorker } from './helpers/harness.js';
 
 const SLACK_MS = 2000;
 
-async function platform(t: { teardown(fn: () => unknown): void }, holdMs = 200): Promise<StandInPlatform> {
-  const p = await new StandInPlatform({ holdMs }).listen();
-  t.teardown(() => p.close());
-  return p;
-}
-
 t.test('no job: takes repeat, pings carry no job id, nothing is posted', async (t) => {
-  const p = await platform(t);
+  const p = await standIn(t);
   const w = startWorker(p, new ScriptedHandler(() => []).handler);
   t.teardown(() => w.stop());
   await p.waitFor(() => p.pings().length >= 2 && p.takes().length >= 3, 10_000, 'two pings and three takes');
@@ -30,7 +23,7 @@ t.test('no job: takes repeat, pings carry no job id, nothing is posted', async (
 });
 
 t.test('one streaming job: partials in order, then one job-done holding them all; pings list the job while it runs', async (t) => {
-  const p = await platform(t);
+  const p = await standIn(t);
   let id = '';
   const h = new ScriptedHandler(() => [{ n: 1 }, { n: 2, text: 'é' }, { n: 3 }]);
   const handler: Handler = async function* (job, signal) {
@@ -66,7 +59,7 @@ t.test('one streaming job: partials in order, then one job-done holding them all
 });
 
 t.test('an error partial ends the job: earlier partials streamed, {"error": msg}, the handler closed', async (t) => {
-  const p = await platform(t);
+  const p = await standIn(t);
   const h = new ScriptedHandler((job) => (job.input === 'object'
     ? [{ ok: 1 }, { error: { why: 'x' }, error_type: 'T' }]
     : [{ ok: 1 }, { error: 'Missing required fields: ["batch_size"]', error_type: 'ValidationError', code: 'ERR_MISSING_FIELDS' }, { never: 1 }]));
@@ -86,7 +79,7 @@ t.test('an error partial ends the job: earlier partials streamed, {"error": msg}
 });
 
 t.test('a handler that throws: {"error": "handler: <message> \\ntraceback: <stack>"}', async (t) => {
-  const p = await platform(t);
+  const p = await standIn(t);
   // eslint-disable-next-line require-yield
   const w = startWorker(p, async function* () {
     throw new Error('boom');
@@ -99,7 +92,7 @@ t.test('a handler that throws: {"error": "handler: <message> \\ntraceback: <stac
 });
 
 t.test('a cancelled job: the abort within 100 ms of the stop, no job-done, cleanup over before the next take', async (t) => {
-  const p = await platform(t);
+  const p = await standIn(t);
   let cleanupEnded = 0;
   let abortSeen = 0;
   const handler: Handler = async function* (_job, signal) {
@@ -132,7 +125,7 @@ t.test('a cancelled job: the abort within 100 ms of the stop, no job-done, clean
 });
 
 t.test('an execution timeout: the job is stopped the same way, TIMED_OUT, and the next job runs', async (t) => {
-  const p = await platform(t);
+  const p = await standIn(t);
   const handler: Handler = async function* (job, signal) {
     yield { job: job.id };
     if (job.input === 'slow') await aborted(signal);
@@ -147,127 +140,8 @@ t.test('an execution timeout: the job is stopped the same way, TIMED_OUT, and th
   t.same(p.job(fast).final?.output, [{ job: fast }]);
 });
 
-t.test('job-done answered 5xx twice: three attempts, the retry delays apart; COMPLETED', async (t) => {
-  const p = await platform(t);
-  const w = startWorker(p, new ScriptedHandler(() => [1]).handler);
-  t.teardown(() => w.stop());
-  p.failDone(2, 503);
-  const id = p.submit({});
-  await p.waitFor(() => p.job(id).final, 15_000, 'the job-done');
-  const tries = p.ofKind('done').map((e) => e.t);
-  t.equal(tries.length, 3);
-  const gaps = [tries[1] - tries[0], tries[2] - tries[1]];
-  t.ok(gaps[0] >= 200 && gaps[1] >= 300, `gaps ${gaps} at least 200 and 300 ms`);
-  t.ok(gaps[0] <= 200 + SLACK_MS && gaps[1] <= 300 + SLACK_MS, `gaps ${gaps}`);
-  t.equal(p.job(id).status, 'COMPLETED');
-});
-
-t.test('job-done always 5xx: three attempts, logged with the job id, and the next job is taken', async (t) => {
-  const p = await platform(t);
-  const w = startWorker(p, new ScriptedHandler(() => [1]).handler);
-  t.teardown(() => w.stop());
-  p.failDone(3, 500);
-  const a = p.submit({});
-  const b = p.submit({});
-  await p.waitFor(() => p.job(b).final, 15_000, 'the second job done');
-  t.equal(p.job(a).doneAttempts, 3);
-  t.equal(p.job(a).final, undefined);
-  const line = await w.logs.waitFor((l) => l.message === 'Failed to return job results.');
-  t.match(line, { requestId: a, attempts: 3, status: 500, level: 'ERROR' });
-});
-
-t.test('job-done answered 4xx: one attempt, not retried', async (t) => {
-  const p = await platform(t);
-  const w = startWorker(p, new ScriptedHandler(() => [1]).handler);
-  t.teardown(() => w.stop());
-  p.failDone(1, 404);
-  const a = p.submit({});
-  const b = p.submit({});
-  await p.waitFor(() => p.job(b).final, 10_000, 'the second job done');
-  t.equal(p.job(a).doneAttempts, 1);
-  t.match(await w.logs.waitFor((l) => l.message === 'Failed to return job results.'), { requestId: a, attempts: 1, status: 404 });
-});
-
-t.test('a slow job-stream: partials arrive its delay apart and the handler is never pulled ahead', async (t) => {
-  const p = await platform(t);
-  const h = new ScriptedHandler(() => [1, 2, 3]);
-  const ahead: number[] = [];
-  const handler: Handler = async function* (job, signal) {
-    for await (const v of h.handler(job, signal)) {
-      ahead.push(h.pulls - p.ofKind('stream').filter((e) => e.status === 200).length);
-      yield v;
-    }
-  };
-  p.delay('stream', 300);
-  const w = startWorker(p, handler);
-  t.teardown(() => w.stop());
-  const id = p.submit({});
-  await p.waitFor(() => p.job(id).final, 10_000, 'the job-done');
-  const at = p.ofKind('stream').map((e) => e.answeredAt!);
-  t.ok(at[1] - at[0] >= 300 && at[2] - at[1] >= 300, 'answers 300 ms apart');
-  t.same(ahead, [1, 1, 1], 'each value pulled only after the previous partial was answered');
-});
-
-t.test('a connection dropped on job-stream before any answer: retried, delivered once', async (t) => {
-  const p = await platform(t);
-  p.dropConnection('stream', 1);
-  const w = startWorker(p, new ScriptedHandler(() => ['only']).handler);
-  t.teardown(() => w.stop());
-  const id = p.submit({});
-  await p.waitFor(() => p.job(id).final, 10_000, 'the job-done');
-  t.same(p.job(id).chunks.map((c) => c.output), ['only']);
-  t.equal(p.ofKind('stream').length, 2, 'two attempts, one delivery');
-});
-
-t.test('job-take answered 429: the next take after the rate-limit wait', async (t) => {
-  const p = await platform(t);
-  p.scriptTake([{ status: 429 }]);
-  const w = startWorker(p, new ScriptedHandler(() => []).handler);
-  t.teardown(() => w.stop());
-  const [first, second] = await p.waitFor(() => p.takes().length >= 2 && p.takes(), 10_000, 'two takes');
-  t.ok(second.t - first.answeredAt! >= 500, `next take ${second.t - first.answeredAt!} ms later`);
-});
-
-t.test('job-take answered 500, 401 or an object without input: backoff, doubling, not a spin', async (t) => {
-  const p = await platform(t);
-  p.scriptTake([{ status: 500 }, { status: 401 }, { status: 200, json: { id: 'x' } }, { status: 500 }]);
-  const w = startWorker(p, new ScriptedHandler(() => []).handler);
-  t.teardown(() => w.stop());
-  const takes = await p.waitFor(() => p.takes().length >= 5 && p.takes(), 10_000, 'five takes');
-  const gaps = takes.slice(1, 5).map((e, i) => e.t - takes[i].answeredAt!);
-  // Backoff 100, 200, 400, 400 ms (capped), each within ±25%.
-  t.ok(gaps.every((g, i) => g >= [75, 150, 300, 300][i]), `gaps ${gaps}`);
-  const warned = w.logs.lines.filter((l) => l.message === 'Failed to get job.');
-  t.same(warned.map((l) => l.detail), ['HTTP 500', 'HTTP 401', 'Job has missing field(s): id or input.', 'HTTP 500']);
-});
-
-t.test('job-take answered 400 or a 200 without JSON at once: no more than one take per empty-poll gap', async (t) => {
-  const p = await platform(t);
-  p.scriptTake([{ status: 400 }, { status: 200, text: 'hello' }, { status: 400 }, { status: 200, json: [] }]);
-  const w = startWorker(p, new ScriptedHandler(() => []).handler);
-  t.teardown(() => w.stop());
-  const takes = await p.waitFor(() => p.takes().length >= 5 && p.takes(), 10_000, 'five takes');
-  // Measured by their arrival here, while the worker spaces their beginnings: 10 ms for the two clocks' granularity.
-  const gaps = takes.slice(1, 5).map((e, i) => e.t - takes[i].t);
-  t.ok(gaps.every((g) => g >= 90), `polls began 100 ms apart: ${gaps}`);
-  t.same(w.logs.lines.filter((l) => l.message === 'Failed to get job.'), [], 'empty answers are no errors');
-});
-
-t.test('a take answered with a list of jobs: each runs, in order', async (t) => {
-  const p = await platform(t);
-  p.scriptTake([{ status: 200, json: [{ id: 'b1', input: 1 }, { id: 'b2', input: 2 }, { nope: 1 }] }]);
-  for (const id of ['b1', 'b2']) p.jobs.set(id, { id, input: 0, status: 'IN_PROGRESS', workerId: 'pod-1', chunks: [], read: 0, progress: [], doneAttempts: 0, xRequestIds: [], contentTypes: [] });
-  const w = startWorker(p, async function* (job) {
-    yield { got: job.input };
-  });
-  t.teardown(() => w.stop());
-  await p.waitFor(() => p.job('b2').final, 10_000, 'both jobs done');
-  t.same(p.ofKind('done').map((e) => e.jobId), ['b1', 'b2']);
-  t.same(p.job('b2').final?.output, [{ got: 2 }]);
-});
-
 t.test('results that cannot be sent as JSON: a partial is dropped, the final body becomes the error that says so', async (t) => {
-  const p = await platform(t);
+  const p = await standIn(t);
   const w = startWorker(p, new ScriptedHandler(() => [{ a: NaN }, { big: 1n }]).handler);
   t.teardown(() => w.stop());
   const id = p.submit({});
@@ -278,7 +152,7 @@ t.test('results that cannot be sent as JSON: a partial is dropped, the final bod
 });
 
 t.test('SIGTERM while idle: the worker ends at once, status 0', async (t) => {
-  const p = await platform(t, 60_000);
+  const p = await standIn(t, 60_000);
   const w = startWorker(p, new ScriptedHandler(() => []).handler);
   await p.waitFor(() => p.takes().length >= 1, 10_000, 'a held take');
   const asked = Date.now();
@@ -287,7 +161,7 @@ t.test('SIGTERM while idle: the worker ends at once, status 0', async (t) => {
 });
 
 t.test('SIGTERM during a job: the job is cancelled and its job-done carries what was aggregated; status 0', async (t) => {
-  const p = await platform(t);
+  const p = await standIn(t);
   const handler: Handler = async function* (_job, signal) {
     yield { part: 1 };
     yield { part: 2 };
@@ -306,7 +180,7 @@ t.test('SIGTERM during a job: the job is cancelled and its job-done carries what
 });
 
 t.test('refresh_worker: the job-done carries stopPod, and the worker ends after that job with status 0', async (t) => {
-  const p = await platform(t);
+  const p = await standIn(t);
   const w = startWorker(p, new ScriptedHandler(() => ['x']).handler, { RUNPOD_WORKER_REFRESH: 'true' });
   const id = p.submit({});
   p.submit({});
@@ -317,7 +191,7 @@ t.test('refresh_worker: the job-done carries stopPod, and the worker ends after 
 });
 
 t.test('a fatal error partial: the job-done is sent, then the worker ends with status 1', async (t) => {
-  const p = await platform(t);
+  const p = await standIn(t);
   const w = startWorker(p, new ScriptedHandler(() => [{ error: 'CUDA out of order', error_type: 'NotEnoughGPUResources', fatal: true }]).handler);
   const id = p.submit({});
   p.submit({});
@@ -328,7 +202,7 @@ t.test('a fatal error partial: the job-done is sent, then the worker ends with s
 });
 
 t.test('an unset result template: each POST to it fails at once, logged, and the job goes on (as with the SDK)', async (t) => {
-  const p = await platform(t);
+  const p = await standIn(t);
   const w = startWorker(p, new ScriptedHandler(() => [1, 2]).handler, { RUNPOD_WEBHOOK_POST_STREAM: '' });
   t.teardown(() => w.stop());
   const id = p.submit({});
