@@ -4,7 +4,7 @@
 // outlives the worker (the SDK's ping process could, after a SIGKILL).
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { sleep } from '../../common/src/deadline.js';
+import { anySignal, sleep } from '../../common/src/deadline.js';
 import type { RunpodConfig } from './config.js';
 import type { HeartbeatData, HeartbeatMessage } from './heartbeat-thread.js';
 import { SharedJobIds } from './job-ids.js';
@@ -51,11 +51,14 @@ export class Heartbeat {
       intervalMs: t.pingIntervalMs, retryDelaysMs: t.pingRetryDelaysMs }, log);
   }
 
-  /** Resolves after the first ping ended (whatever its outcome), or after `ms`. */
-  async firstPingWithin(ms: number): Promise<void> {
-    const limit = new AbortController();
+  /** Resolves after the first ping ended (whatever its outcome), after `ms`, or once `signal` aborts. */
+  async firstPingWithin(ms: number, signal: AbortSignal): Promise<void> {
+    // Ending the wait also clears its timer, which would otherwise keep the process alive for `ms`.
+    const over = new AbortController();
+    const limit = anySignal(signal, over.signal);
     await Promise.race([this.pinged, sleep(ms, limit.signal)]);
-    limit.abort();
+    over.abort();
+    limit.dispose();
   }
 
   /** The jobs in progress, as the next ping will list them. */

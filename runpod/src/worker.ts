@@ -67,7 +67,7 @@ export class RunpodWorker {
     log.info({ workerId: clientField(config.workerId), endpoint: config.endpointId ?? null, concurrency: config.concurrency },
       'runpod worker started');
     this.heartbeat = Heartbeat.start(config, this.platform.urls.ping, log);
-    await this.heartbeat?.firstPingWithin(t.firstPingWaitMs);
+    await this.heartbeat?.firstPingWithin(t.firstPingWaitMs, ending.signal);
     const stops = runStopChannel(this.platform, t, log, (id) => this.stop(id), ending.signal);
     let status = 0;
     try {

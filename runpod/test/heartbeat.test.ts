@@ -74,7 +74,7 @@ t.test('pings keep their rhythm while the main thread is blocked for 3 s, listin
   const { hb } = heartbeat(rec.url);
   t.ok(hb);
   t.teardown(() => hb!.stop());
-  await hb!.firstPingWithin(5000);
+  await hb!.firstPingWithin(5000, new AbortController().signal);
   const first = (await arrivals(rec.arrivals, 1))[0];
   t.equal(first.url, '/v2/ep/ping/pod-7?gpu=SIM&runpod_version=1.12.0', 'no job_id when no job is held');
   t.equal(first.auth, 'key-1');
