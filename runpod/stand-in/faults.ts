@@ -3,13 +3,15 @@
 // how it answers.
 import { Records } from './records.js';
 
-/** A scripted answer for job-take or job-stop: a status with an optional body, or a delay before the usual answer. */
+/** A scripted answer for job-take or job-stop: a status with an optional body, or a delay before the usual answer;
+ *  for job-take also `listOf`: up to that many queued jobs, as a list (a platform handing out more than asked). */
 export interface Scripted {
   status?: number;
   json?: unknown;
   text?: string;
   contentType?: string;
   delayMs?: number;
+  listOf?: number;
 }
 
 export type Route = 'take' | 'stop' | 'stream' | 'done' | 'ping';

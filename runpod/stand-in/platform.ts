@@ -6,7 +6,7 @@
 // recorded.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Route } from './faults.js';
+import type { Route, Scripted } from './faults.js';
 import { JobQueue, TERMINAL, type PolicyOptions } from './jobs.js';
 import type { PlatformEvent, StandInJob } from './records.js';
 
@@ -113,21 +113,21 @@ export class StandInPlatform extends JobQueue {
   private async take(res: http.ServerResponse, event: PlatformEvent): Promise<void> {
     this.add(event);
     if (await this.dropped(res, 'take')) return;
-    const scripted = await this.scripted('take', res, event);
-    if (scripted) return;
-    const max = event.kind === 'take-batch' ? Math.max(1, Number(event.query.batch_size) || 1) : 1;
+    const script = this.nextScripted('take');
+    if (await this.answerScripted(script, res, event)) return;
+    const list = script?.listOf !== undefined || event.kind === 'take-batch';
+    const max = script?.listOf ?? (event.kind === 'take-batch' ? Math.max(1, Number(event.query.batch_size) || 1) : 1);
     if (!this.hasQueued()) await this.hold(() => this.hasQueued(), res);
     const taken = this.takeQueued(max, event.workerId as string);
     if (taken.length === 0) return this.answer(res, event, 204);
-    const body = event.kind === 'take' ? taken[0] : taken;
     const wire = (j: StandInJob): Record<string, unknown> => ({ id: j.id, input: j.input });
-    return this.answer(res, event, 200, Array.isArray(body) ? body.map(wire) : wire(body));
+    return this.answer(res, event, 200, list ? taken.map(wire) : wire(taken[0]));
   }
 
   private async stop(res: http.ServerResponse, event: PlatformEvent): Promise<void> {
     this.add(event);
     if (await this.dropped(res, 'stop')) return;
-    if (await this.scripted('stop', res, event)) return;
+    if (await this.answerScripted(this.nextScripted('stop'), res, event)) return;
     const worker = event.workerId as string;
     if (!this.hasStops(worker)) await this.hold(() => this.hasStops(worker), res);
     const ids = this.takeStops(worker);
@@ -191,8 +191,8 @@ export class StandInPlatform extends JobQueue {
     return this.answer(res, event, status, body);
   }
 
-  private async scripted(route: 'take' | 'stop', res: http.ServerResponse, event: PlatformEvent): Promise<boolean> {
-    const next = this.nextScripted(route);
+  /** Waits and answers as `next` says; false when the usual answer is to follow. */
+  private async answerScripted(next: Scripted | undefined, res: http.ServerResponse, event: PlatformEvent): Promise<boolean> {
     if (next === undefined) return false;
     if (next.delayMs !== undefined) await this.later(next.delayMs);
     if (next.status === undefined) return false;

@@ -34,6 +34,13 @@ async function run(input: unknown): Promise<ReturnType<StandInPlatform['job']>> 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Line = Record<string, any>;
 
+t.test('no job: takes repeat, pings carry no job id, nothing is posted', async (t) => {
+  await platform.waitFor(() => platform.takes().length >= 3 && platform.pings().length >= 2, 10_000, 'three takes and two pings');
+  t.ok(platform.pings().every((p) => p.jobIds.length === 0 && p.workerId === 'pod-1'));
+  t.ok(platform.pings()[0].t <= platform.takes()[0].t, 'the first ping before the first take');
+  t.same([...platform.ofKind('stream'), ...platform.ofKind('done'), ...platform.ofKind('unauthorized')], []);
+});
+
 t.test('a generation job: streamed partials equal to `compute` for their nonces, job-done {"output": [...]} with each', async (t) => {
   const mark = server.log.mark();
   const input = generateInput();
@@ -62,6 +69,22 @@ t.test('a job missing a field ends with the model server\'s message; the next jo
   const next = await run(generateInput());
   t.equal(next.status, 'COMPLETED', 'the worker took the next job');
   t.ok(server.log.since(mark).some((r) => r.msg === 'model ready' && r.reused === true), 'same block hash and params: the model is reused');
+});
+
+t.test('a batch of jobs, also handed out in one answer: each runs to its job-done, in order, on the model built once', async (t) => {
+  const mark = server.log.mark();
+  platform.scriptTake([{ listOf: 2 }]);
+  const ids = [0, 1, 2].map((i) => platform.submit(generateInput({ start_nonce: 10_000 * (i + 1) })));
+  await platform.waitFor(() => ids.every((id) => platform.job(id).final), 60_000, 'three job-dones');
+  t.same(platform.ofKind('done').filter((e) => ids.includes(e.jobId!)).map((e) => e.jobId), ids, 'one job-done each, in order');
+  for (const id of ids) {
+    const job = platform.job(id);
+    t.equal(job.status, 'COMPLETED');
+    t.same(job.final?.output, job.chunks.map((c) => c.output));
+    t.ok((job.chunks[0]?.output as Line).nonces[0] >= 10_000, `${id} computed its own range`);
+  }
+  const loads = server.log.since(mark).filter((r) => r.msg === 'model ready');
+  t.same(loads.map((r) => r.reused), [true, true, true], 'the model is reused by every job of the batch');
 });
 
 t.test('pings list the running job, and no job once it is done', async (t) => {

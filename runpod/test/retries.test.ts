@@ -115,14 +115,16 @@ t.test('job-take answered 400 or a 200 without JSON at once: no more than one ta
 
 t.test('a take answered with a list of jobs: each runs, in order', async (t) => {
   const p = await standIn(t);
-  p.scriptTake([{ status: 200, json: [{ id: 'b1', input: 1 }, { id: 'b2', input: 2 }, { nope: 1 }] }]);
-  for (const id of ['b1', 'b2']) p.jobs.set(id, { id, input: 0, status: 'IN_PROGRESS', workerId: 'pod-1', chunks: [], read: 0, progress: [], doneAttempts: 0, xRequestIds: [], contentTypes: [] });
+  p.scriptTake([{ status: 200, json: [{ nope: 1 }] }, { listOf: 2 }]);
+  const [a, b] = [p.submit(1), p.submit(2)];
   const w = startWorker(p, async function* (job) {
     yield { got: job.input };
   });
   t.teardown(() => w.stop());
-  await p.waitFor(() => p.job('b2').final, 10_000, 'both jobs done');
-  t.same(p.ofKind('done').map((e) => e.jobId), ['b1', 'b2']);
-  t.same(p.job('b2').final?.output, [{ got: 2 }]);
+  await p.waitFor(() => p.job(b).final, 10_000, 'both jobs done');
+  t.same(p.ofKind('done').map((e) => e.jobId), [a, b]);
+  t.same(p.job(b).final?.output, [{ got: 2 }]);
+  t.ok(p.takes()[1].answeredAt! <= p.ofKind('done')[0].t, 'both came in one answer');
+  t.notOk(w.logs.lines.some((l) => l.message === 'Failed to get job.'), 'a list without a job was an empty answer, no error');
 });
 
