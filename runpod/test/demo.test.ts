@@ -1,12 +1,12 @@
 // `npm run demo -- --platform runpod`, run as a newcomer runs it (a child process, stderr not a terminal): the demo's
 // job through the Runpod worker and the stand-in platform, one JSON summary on stdout, the results on disk, and no
 // process left behind.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import t from 'tap';
-import { tempDir } from './helpers/processes.js';
+import { CLI, tempDir } from './helpers/processes.js';
 
 const DEMO = path.resolve(__dirname, '../../scripts/src/demo.js');
 
@@ -47,6 +47,12 @@ t.test('the demo\'s job through the Runpod worker: one JSON summary, partials on
   t.ok(await refused(s.server_url as string), 'the model server is stopped');
   t.ok(await refused(s.platform_url as string), 'the stand-in platform is closed');
   t.match(fs.readFileSync(s.logs.worker as string, 'utf8'), /"message":"job ended"/, 'the worker\'s JSON log');
+
+  // The validators' view of what went through the Runpod path: the job beside its results, as the Vast demo writes it.
+  const job = path.join(path.dirname(s.results as string), 'job.json');
+  const verify = spawnSync(process.execPath, [CLI, 'verify', '--job', job, s.results as string, '--threads', '1'], { encoding: 'utf8' });
+  t.equal(verify.status, 0, verify.stderr);
+  t.match(JSON.parse(verify.stdout), { verdict: 'pass', invalid: 0 });
 });
 
 t.test('an unknown platform is a usage error', async (t) => {

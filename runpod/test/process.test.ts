@@ -131,5 +131,8 @@ t.test('a concurrency other than 1 is refused at start with the reason; --help p
   t.same(p.events, [], 'nothing was asked of the platform');
   const help = await runCli(['--help'], {});
   t.equal(help.code, 0);
-  t.match(help.stdout, /^usage: llama-gpu-bench runpod \[--test_input JSON\]/);
+  t.match(help.stderr, /^usage: llama-gpu-bench runpod \[--test_input JSON\]/, 'the CLI\'s usage, as for every command');
+  const bad = await runCli(['--rp_serve_api'], {});
+  t.equal(bad.code, 2, 'an unknown flag is bad usage');
+  t.match(bad.stderr, /unknown flag "--rp_serve_api"/);
 });

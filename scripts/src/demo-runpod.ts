@@ -98,6 +98,8 @@ export async function runRunpodDemo(o: Options): Promise<Record<string, unknown>
     const base = `${platform.url}/v2/${platform.endpoint}`;
     const input = { block_hash: BLOCK_HASH, block_height: 1, public_key: PUBLIC_KEY, r_target: o.rTarget,
       batch_size: o.batchSize, start_nonce: 0, params: DEMO_PARAMS };
+    // The job beside its results: `llama-gpu-bench verify --job job.json results.ndjson` checks them.
+    fs.writeFileSync(path.join(dir, 'job.json'), `${JSON.stringify(input, null, 2)}\n`);
     const { id } = await call('POST', `${base}/run`, { input });
     say(`job ${id} submitted (POST /run); its partials read from /stream for ${o.seconds} s`);
     const started = Date.now();
