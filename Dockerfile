@@ -1,9 +1,11 @@
 # syntax=docker/dockerfile:1
 # llama-gpu-bench: the model server (127.0.0.1:18000, reachable only inside the container) and our Vast.ai worker
-# (:3000, the one exposed port) over the CUDA engine (docs/deploy.md).
+# (:3000, the one exposed port) over the CUDA engine (docs/deploy.md); with PLATFORM=runpod, our Runpod serverless
+# worker instead (it listens on no port).
 #
 #   docker build -t llama-gpu-bench .
 #   docker run --gpus all -p 3000:3000 -e START_WORKER=true ... llama-gpu-bench
+#   docker run --gpus all -e PLATFORM=runpod ... llama-gpu-bench     # on Runpod, the platform sets RUNPOD_*
 #
 # Two stages: `build` (CUDA devel image) compiles the addon with CUDA for the architectures below and the
 # TypeScript; `runtime` (CUDA base image + cuBLAS only) carries Node, the addon, dist/ and the production
@@ -41,8 +43,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY addon ./addon
+COPY common ./common
 COPY server ./server
 COPY worker ./worker
+COPY runpod ./runpod
 COPY scripts ./scripts
 RUN npx cmake-js compile --directory addon --out build \
       --CDLLAMA_GPU_CUDA=ON "--CDLLAMA_GPU_CUDA_ARCHS=${CUDA_ARCHS}" \

@@ -16,9 +16,15 @@
 #    the autoscaler in one last worker_status and exits 1 (SIGUSR1 would start Node's inspector). It has 15 s for
 #    that, then gets TERM, then KILL 5 s later.
 #
-# Settings (environment): MODEL_LOG, MODEL_LOG_TEE (also copy the server's output to stdout), MODEL_SERVER_HOST, START_WORKER,
-# SUPERVISOR_SKIP_PYWORKER, SERVERLESS, USE_SSL, WORKER_SSL_CERT, WORKER_SSL_KEY, CONTAINER_ID, REPORT_ADDR,
-# WORKER_PORT, MASTER_TOKEN, NODE_BIN, LGB_CLI. The services read their own settings from the environment.
+# PLATFORM=runpod (default vast) runs the same image as a Runpod serverless worker (docs/deploy.md): the model server,
+# its output on the container's stderr, and our Runpod worker (`cli.js runpod`), whose JSON log lines are the
+# container's stdout. None of the Vast steps above (no model log for a PyWorker, no certificate, no Vast variables);
+# step 4 as above, except that a model server exiting first is answered with TERM: the Runpod worker then cancels
+# its job, posts what it has, and exits.
+#
+# Settings (environment): PLATFORM, MODEL_LOG, MODEL_LOG_TEE (also copy the server's output to stdout), MODEL_SERVER_HOST,
+# START_WORKER, SUPERVISOR_SKIP_PYWORKER, SERVERLESS, USE_SSL, WORKER_SSL_CERT, WORKER_SSL_KEY, CONTAINER_ID,
+# REPORT_ADDR, WORKER_PORT, MASTER_TOKEN, NODE_BIN, LGB_CLI. The services read their own settings from the environment.
 set -euo pipefail
 
 APP_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,6 +33,7 @@ LGB_CLI="${LGB_CLI:-$APP_DIR/dist/scripts/src/cli.js}"
 MODEL_LOG="${MODEL_LOG:-/var/log/model/server.log}"
 MODEL_LOG_TEE="${MODEL_LOG_TEE:-false}"
 MODEL_SERVER_HOST="${MODEL_SERVER_HOST:-127.0.0.1}"
+PLATFORM="${PLATFORM:-vast}"
 START_WORKER="${START_WORKER:-auto}"
 VAST_SIGN_CERT_URL="${VAST_SIGN_CERT_URL:-https://console.vast.ai/api/v0/sign_cert/}"
 PYWORKER_SUPERVISOR_SCRIPT="${PYWORKER_SUPERVISOR_SCRIPT:-/opt/supervisor-scripts/pyworker.sh}"
@@ -160,8 +167,37 @@ on_signal() {
   exit $((128 + $2))
 }
 
+# Runpod serverless: the model server and the Runpod worker, supervised as in main() below.
+run_runpod() {
+  trap 'on_signal TERM 15' TERM
+  trap 'on_signal INT 2' INT
+  log "model server: $NODE_BIN $LGB_CLI serve on $MODEL_SERVER_HOST (output on stderr)"
+  HOST="$MODEL_SERVER_HOST" "$NODE_BIN" "$LGB_CLI" serve 1>&2 &
+  server_pid=$!
+  log "runpod worker: $NODE_BIN $LGB_CLI runpod"
+  "$NODE_BIN" "$LGB_CLI" runpod &
+  worker_pid=$!
+  local status=0
+  wait -n || status=$?
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    log "the model server exited (status $status); stopping the runpod worker"
+  else
+    log "the runpod worker exited (status $status); stopping"
+  fi
+  stop_children
+  exit "$status"
+}
+
 main() {
   [[ -f "$LGB_CLI" ]] || { log "$LGB_CLI not found: run \`npm run build\` first"; exit 1; }
+  case "${PLATFORM,,}" in
+    vast) ;;
+    runpod) run_runpod ;;
+    *)
+      log "PLATFORM must be vast or runpod (got '$PLATFORM')"
+      exit 2
+      ;;
+  esac
   local worker=false
   if want_worker; then
     worker=true

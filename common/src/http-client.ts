@@ -42,6 +42,8 @@ export interface SendOptions {
 export interface Answer {
   status: number;
   body: Buffer;
+  /** The answer's headers, names in lower case (content-type, retry-after). */
+  headers: Record<string, string | string[] | undefined>;
 }
 
 export class HttpClient {
@@ -66,9 +68,9 @@ export class HttpClient {
       });
       if (o.statusOnly) {
         await res.body.dump();
-        return { status: res.statusCode, body: Buffer.alloc(0) };
+        return { status: res.statusCode, body: Buffer.alloc(0), headers: res.headers };
       }
-      return { status: res.statusCode, body: await readCapped(res.body, this.opts.maxAnswerBytes) };
+      return { status: res.statusCode, body: await readCapped(res.body, this.opts.maxAnswerBytes), headers: res.headers };
     } catch (err) {
       if (o.signal?.aborted) throw o.signal.reason;
       const reason = deadline.expired ? `no answer within ${this.opts.timeoutMs / 1000} s` : describe(err);

@@ -37,6 +37,16 @@ It takes no flags: its configuration is the environment (CONTAINER_ID, PUBLIC_IP
 ...), documented in README.md, "Worker" → "Environment"; its protocol is docs/pyworker.md.
 `;
 
+const runpodUsage = `usage: llama-gpu-bench runpod [--test_input JSON]
+
+The Runpod serverless worker in front of the model server at MODEL_SERVER_URL. With RUNPOD_WEBHOOK_GET_JOB set
+(Runpod sets it), it takes jobs from the platform until SIGINT or SIGTERM. Otherwise, or with --test_input, it runs
+one job locally ('{"input": {...}}', else the file ./test_input.json), prints each partial and then the final body
+on stdout as JSON lines, and exits 0, or 1 when the job failed; it starts a model server for the job when none
+answers at MODEL_SERVER_URL. Its environment is documented in README.md, "Runpod worker"; its protocol is
+docs/runpod.md.
+`;
+
 const USAGE = `usage: llama-gpu-bench <command> [flags]     (llama-gpu-bench <command> --help: the command's flags)
 
 commands:
@@ -52,6 +62,7 @@ commands:
            a results file judged as the network's validators would: exit 0 pass, 3 flagged, 2 bad input
   serve    the model server (environment: see README)
   worker   the PyWorker-compatible worker (environment: see README)
+  runpod   [--test_input JSON]   the Runpod serverless worker (environment: see README)
 `;
 
 interface Command {
@@ -67,6 +78,7 @@ const commands: Record<string, Command> = {
   verify: { run: verifyCommand, usage: verifyUsage },
   serve: { run: serveCommand, usage: serveUsage },
   worker: { run: workerCommand, usage: workerUsage },
+  runpod: { run: async (argv) => (await import('../../runpod/src/main.js')).runpodCommand(argv), usage: runpodUsage },
 };
 
 export async function main(argv: string[]): Promise<number> {

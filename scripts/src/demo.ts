@@ -1,6 +1,7 @@
 // npm run demo: the whole path on one machine. The model server and the worker run as child processes on
 // loopback (as start_server.sh runs them), a stand-in Vast autoscaler answers the worker's reports, and one
 // /generate request goes through the worker. Progress on stderr when it is a terminal; one JSON summary on stdout.
+// `--platform runpod` runs the same job through the Runpod worker and a stand-in Runpod platform (demo-runpod.ts).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
@@ -13,9 +14,9 @@ import { Deadline, sleep, withDeadline } from '../../common/src/deadline.js';
 import { parseBackend, parseFlags, parseNumber, UsageError } from './args.js';
 
 // The realistic test vector of docs/poc-compute.md §8b: a chain-shaped block hash and public key.
-const { blockHash: BLOCK_HASH, publicKey: PUBLIC_KEY } = SAMPLE_JOB;
+export const { blockHash: BLOCK_HASH, publicKey: PUBLIC_KEY } = SAMPLE_JOB;
 // A small LLaMA shape: a few hundred nonces/s on two CPU cores, so the counters visibly move.
-const DEMO_PARAMS = { dim: 128, n_layers: 2, n_heads: 4, n_kv_heads: 2, vocab_size: 512, ffn_dim_multiplier: 1.3,
+export const DEMO_PARAMS = { dim: 128, n_layers: 2, n_heads: 4, n_kv_heads: 2, vocab_size: 512, ffn_dim_multiplier: 1.3,
   multiple_of: 64, seq_len: 8 };
 // About 7% of the nonces of that shape fall under this distance (the network aims at ~2% on its shape).
 const DEMO_R_TARGET = 1.37;
@@ -23,7 +24,8 @@ const CLI = path.join(__dirname, 'cli.js');
 /** Seconds past --seconds after which the demo gives up on its job (the server stops it at --seconds). */
 const JOB_GUARD_SECONDS = 20;
 
-interface Options {
+export interface Options {
+  platform: 'vast' | 'runpod';
   seconds: number;
   batchSize: number;
   rTarget: number;
@@ -38,20 +40,24 @@ interface Totals {
   nonces: number;
 }
 
-const tty = process.stderr.isTTY === true;
-const say = (msg: string): void => {
+export const tty = process.stderr.isTTY === true;
+export const say = (msg: string): void => {
   if (tty) process.stderr.write(`\r\x1b[2K[demo] ${msg}\n`);
 };
 
 function parseOptions(argv: string[]): Options {
   const f = parseFlags(argv, {
+    platform: { type: 'string' },
     seconds: { type: 'string' },
     'batch-size': { type: 'string' },
     'r-target': { type: 'string' },
     backend: { type: 'string' },
     out: { type: 'string' },
   });
+  const platform = f.platform ?? 'vast';
+  if (platform !== 'vast' && platform !== 'runpod') throw new UsageError(`--platform must be vast or runpod, not "${platform}"`);
   return {
+    platform,
     seconds: parseNumber(f.seconds, '--seconds', 20, { min: 1 }),
     batchSize: parseNumber(f['batch-size'], '--batch-size', 64, { min: 1, integer: true }),
     rTarget: parseNumber(f['r-target'], '--r-target', DEMO_R_TARGET, { min: 0 }),
@@ -60,7 +66,7 @@ function parseOptions(argv: string[]): Options {
   };
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const srv = net.createServer();
   await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
   const { port } = srv.address() as net.AddressInfo;
@@ -91,14 +97,14 @@ async function startAutoscaler(): Promise<{ url: string; reports: Record<string,
   return { url: `http://127.0.0.1:${port}`, reports, close };
 }
 
-function startChild(args: string[], env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
+export function startChild(args: string[], env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
   const fd = fs.openSync(logFile, 'a');
   const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', fd, fd] });
   fs.closeSync(fd);
   return child;
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
@@ -108,7 +114,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** Polls `ready` until it holds; fails early when a child has exited, naming its log. */
-async function waitFor(what: string, ready: () => Promise<boolean>, children: Map<string, ChildProcess>, ms: number) {
+export async function waitFor(what: string, ready: () => Promise<boolean>, children: Map<string, ChildProcess>, ms: number) {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     for (const [log, child] of children) {
@@ -123,7 +129,7 @@ async function waitFor(what: string, ready: () => Promise<boolean>, children: Ma
 }
 
 /** The model server's counters (GET /metrics): every computed nonce, also of batches without a result line. */
-async function computedPerDevice(serverUrl: string): Promise<Record<string, number>> {
+export async function computedPerDevice(serverUrl: string): Promise<Record<string, number>> {
   const text = await withDeadline(5000, {}, async (limit) => {
     const res = await request(`${serverUrl}/metrics`, { signal: limit.signal });
     return res.body.text();
@@ -133,7 +139,7 @@ async function computedPerDevice(serverUrl: string): Promise<Record<string, numb
   return out;
 }
 
-async function httpOk(url: string): Promise<boolean> {
+export async function httpOk(url: string): Promise<boolean> {
   return withDeadline(2000, {}, async (limit) => {
     const res = await request(url, { signal: limit.signal });
     await res.body.dump();
@@ -251,12 +257,13 @@ export async function main(argv: string[]): Promise<number> {
     o = parseOptions(argv);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`demo: ${err.message}\nusage: npm run demo -- [--seconds N] [--batch-size N] ` +
+    process.stderr.write(`demo: ${err.message}\nusage: npm run demo -- [--platform vast|runpod] [--seconds N] [--batch-size N] ` +
       '[--r-target R] [--backend auto|cpu|cuda] [--out DIR]\n');
     return 2;
   }
   try {
-    process.stdout.write(`${JSON.stringify(await runDemo(o))}\n`);
+    const summary = o.platform === 'runpod' ? await (await import('./demo-runpod.js')).runRunpodDemo(o) : await runDemo(o);
+    process.stdout.write(`${JSON.stringify(summary)}\n`);
     return 0;
   } catch (err) {
     process.stderr.write(`demo: ${(err as Error).message}\n`);
