@@ -1,7 +1,7 @@
 // Which model server route a job goes to (docs/runpod.md §12, §13 req. 22): the Python handler's dispatch, in one
-// table. The first mode whose test matches the job's input wins; generation is the fallback. A new mode is one
-// more row (before the fallback), e.g. { name: 'validate', matches: (i) => i.mode === 'validate', path: '/validate',
-// body: asIs }.
+// table, plus ours: `mode == "validate"` recomputes given nonces (POST /validate answers one JSON object, which
+// becomes the job's one partial). The first mode whose test matches the job's input wins; generation is the
+// fallback. A new mode is one more row, before the fallback.
 import type { Job } from './answers.js';
 import { isObject, pyTruthy } from './json-values.js';
 
@@ -18,6 +18,7 @@ const asIs = (job: Job): unknown => ({ input: job.input });
 
 export const MODES: readonly Mode[] = [
   { name: 'pooled', matches: (i) => i.mode === 'pooled', path: '/pooled', body: asIs },
+  { name: 'validate', matches: (i) => i.mode === 'validate', path: '/validate', body: asIs },
   // Its controller knows the job by the Runpod job id.
   { name: 'warmup', matches: (i) => pyTruthy(i.warmup_mode), path: '/warmup', body: (job) => ({ input: { ...(job.input as object), job_id: job.id } }) },
   { name: 'generate', matches: () => true, path: '/generate', body: asIs },

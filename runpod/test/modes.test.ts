@@ -1,4 +1,4 @@
-// The other two modes of the application (docs/runpod.md §12), end to end: `llama-gpu-bench runpod` and the real
+// The other modes of the application (docs/runpod.md §12, and our validate), end to end: `llama-gpu-bench runpod` and the real
 // model server, with loopback stand-ins of the controller (warmup) and the orchestrator (pooled). Every line of the
 // model server's stream becomes a partial, and the job-done holds them all.
 import t from 'tap';
@@ -78,4 +78,18 @@ t.test('mode "pooled": a session with the orchestrator, each of its lines a part
   t.ok(lines.some((l) => Array.isArray(l.nonces) && l.public_key === 'pooled-key'), 'results of the assigned key');
   t.same(job.final?.output, lines);
   await orchestrator.waitFor((r) => r.path.endsWith('/shutdown'));
+});
+
+t.test('mode "validate": the nonces recomputed by POST /validate, its one answer the job\'s one partial', async (t) => {
+  const input = generateInput();
+  const id = platform.submit({ mode: 'validate', block_hash: input.block_hash, public_key: input.public_key,
+    params: PARAMS, nonces: [3, 1, 2], r_target: R_TARGET });
+  await platform.waitFor(() => platform.job(id).final, 60_000, 'the job-done');
+  const job = platform.job(id);
+  t.equal(job.status, 'COMPLETED');
+  t.equal(job.chunks.length, 1);
+  const answer = job.chunks[0].output as Line;
+  t.equal(answer.dist.length, 3, 'a distance per nonce, in the order given');
+  t.ok(answer.dist.every((d: unknown) => typeof d === 'number'));
+  t.same(job.final?.output, [answer]);
 });
