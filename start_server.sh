@@ -167,7 +167,26 @@ on_signal() {
   exit $((128 + $2))
 }
 
-# Runpod serverless: the model server and the Runpod worker, supervised as in main() below.
+# Waits for the first child to exit, then stops the other and exits with its status. With $2 = true and the
+# model server gone first, the worker is told (SIGUSR2) so the platform learns at once.
+supervise() {
+  local worker_name=$1 tell_worker=$2 status=0
+  wait -n || status=$?
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    log "the model server exited (status $status); stopping"
+    if [[ "$tell_worker" == true && -n "$worker_pid" ]]; then
+      stop_worker_after_model_exit
+      exit "$status"
+    fi
+  else
+    log "the $worker_name exited (status $status); stopping"
+  fi
+  stop_children
+  exit "$status"
+}
+
+# Runpod serverless: the model server and the Runpod worker. Runpod shows the container's output, and its log
+# lines on stdout are the worker's JSON, so the model server writes to stderr (no file: nothing there reads one).
 run_runpod() {
   trap 'on_signal TERM 15' TERM
   trap 'on_signal INT 2' INT
@@ -177,15 +196,7 @@ run_runpod() {
   log "runpod worker: $NODE_BIN $LGB_CLI runpod"
   "$NODE_BIN" "$LGB_CLI" runpod &
   worker_pid=$!
-  local status=0
-  wait -n || status=$?
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    log "the model server exited (status $status); stopping the runpod worker"
-  else
-    log "the runpod worker exited (status $status); stopping"
-  fi
-  stop_children
-  exit "$status"
+  supervise "runpod worker" false
 }
 
 main() {
@@ -223,19 +234,7 @@ main() {
     worker_pid=$!
   fi
 
-  local status=0
-  wait -n || status=$?
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    log "the model server exited (status $status); stopping"
-    if [[ -n "$worker_pid" ]]; then
-      stop_worker_after_model_exit
-      exit "$status"
-    fi
-  else
-    log "the worker exited (status $status); stopping"
-  fi
-  stop_children
-  exit "$status"
+  supervise worker true
 }
 
 main "$@"

@@ -1,6 +1,7 @@
 // Spreading a fixed list of nonces over an engine's devices, each in batches of its own size: what a validator does
 // with reported nonces (`llama-gpu-bench compute`, `verify`, POST /validate), as streamNonces is what a miner does.
 import type { EngineDevice } from './engine.js';
+import { runLanes } from './lanes.js';
 
 export interface NonceListOptions {
   /** Batch size per device (default: the device's preferred batch). */
@@ -18,26 +19,17 @@ export async function runAcrossDevices(devices: readonly EngineDevice[], publicK
   const dist = new Float64Array(nonces.length);
   let next = 0;
   let done = 0;
-  let failed = false;
-  const lanes = devices.map(async (device) => {
+  await runLanes(devices.map((device) => async (failed) => {
     const size = Math.max(1, opts.batchSize ? opts.batchSize(device) : device.preferredBatch);
-    try {
-      while (next < nonces.length && !failed) {
-        if (opts.signal?.aborted) throw opts.signal.reason;
-        const start = next;
-        next = Math.min(nonces.length, next + size);
-        const result = await device.run(publicKey, nonces.slice(start, next));
-        dist.set(result.dist, start);
-        done += result.dist.length;
-        opts.onProgress?.(done);
-      }
-    } catch (err) {
-      failed = true;
-      throw err;
+    while (next < nonces.length && !failed()) {
+      if (opts.signal?.aborted) throw opts.signal.reason;
+      const start = next;
+      next = Math.min(nonces.length, next + size);
+      const result = await device.run(publicKey, nonces.slice(start, next));
+      dist.set(result.dist, start);
+      done += result.dist.length;
+      opts.onProgress?.(done);
     }
-  });
-  const results = await Promise.allSettled(lanes);
-  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) throw failure.reason;
+  }));
   return dist;
 }

@@ -3,6 +3,7 @@
 // Cancellation takes effect between batches: batches in flight finish and are still delivered, so nothing
 // computed is lost.
 import type { EngineDevice } from './engine.js';
+import { runLanes, type Lane } from './lanes.js';
 
 export interface StreamBatch {
   /** Position of the device in the list given. */
@@ -36,9 +37,7 @@ export interface StreamOptions {
 export async function streamNonces(devices: readonly EngineDevice[], opts: StreamOptions): Promise<void> {
   const W = devices.length;
   const end = opts.endNonce ?? Number.MAX_SAFE_INTEGER;
-  let failed = false; // one device failing stops the others after their batch in flight
-  const stopped = () => failed || opts.signal?.aborted === true;
-  const lanes = devices.flatMap((device, w) => {
+  const lanes = devices.flatMap((device, w): Lane[] => {
     const depth = Math.max(1, opts.depth ?? device.pipelineDepth);
     let x = 0; // this device's position in its interleaved sequence, shared by its lanes
     const size = Math.max(1, typeof opts.batchSize === 'function' ? opts.batchSize(device)
@@ -48,23 +47,16 @@ export async function streamNonces(devices: readonly EngineDevice[], opts: Strea
       for (let n = opts.startNonce + w + x * W; nonces.length < size && n <= end; n += W, x++) nonces.push(n);
       return nonces;
     };
-    return Array.from({ length: depth }, async () => {
-      try {
-        while (!stopped()) {
-          const nonces = nextBatch();
-          if (nonces.length === 0) return;
-          const started = performance.now();
-          const { dist } = await device.run(opts.publicKey, nonces);
-          const seconds = (performance.now() - started) / 1000;
-          await opts.onBatch({ worker: w, device, nonces, dist, nextNonce: opts.startNonce + w + x * W, seconds });
-        }
-      } catch (err) {
-        failed = true;
-        throw err;
+    return Array.from({ length: depth }, () => async (failed: () => boolean) => {
+      while (!failed() && opts.signal?.aborted !== true) {
+        const nonces = nextBatch();
+        if (nonces.length === 0) return;
+        const started = performance.now();
+        const { dist } = await device.run(opts.publicKey, nonces);
+        const seconds = (performance.now() - started) / 1000;
+        await opts.onBatch({ worker: w, device, nonces, dist, nextNonce: opts.startNonce + w + x * W, seconds });
       }
     });
   });
-  const results = await Promise.allSettled(lanes);
-  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failure) throw failure.reason;
+  await runLanes(lanes);
 }

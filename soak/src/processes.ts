@@ -67,11 +67,23 @@ export async function startModelServer(logPath: string, env: Record<string, stri
     ENGINE_BACKEND: 'cpu', ENGINE_THREADS: '1', LOG_LEVEL: 'info', ...env, HOST: '127.0.0.1', PORT: String(listen),
   }, nodeFlags);
   const url = `http://127.0.0.1:${listen}`;
+  await untilListening(service, url);
+  return { ...service, url };
+}
+
+/** A process whose log says when it listens, and that can be stopped. */
+export interface Listening<R extends object> {
+  log: { waitFor(match: (r: R) => boolean, ms: number, exited?: Promise<unknown>): Promise<unknown> };
+  exited: Promise<unknown>;
+  stop(signal?: NodeJS.Signals): Promise<unknown>;
+}
+
+/** Waits until a model server logs that it listens at `url` (60 s at most); kills it if it does not. */
+export async function untilListening<R extends object>(service: Listening<R>, url: string): Promise<void> {
   try {
-    await service.log.waitFor((r) => r.msg === `Server listening at ${url}`, 60_000, service.exited);
+    await service.log.waitFor((r) => (r as { msg?: unknown }).msg === `Server listening at ${url}`, 60_000, service.exited);
   } catch (err) {
     await service.stop('SIGKILL');
     throw err;
   }
-  return { ...service, url };
 }

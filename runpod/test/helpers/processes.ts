@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { StandInPlatform } from '../../stand-in/platform.js';
 import { FAST } from './harness.js';
+import { untilListening } from '../../../soak/src/processes.js';
 
 export const CLI = path.resolve(__dirname, '../../../scripts/src/cli.js');
 
@@ -134,12 +135,7 @@ export async function startModelServer(env: Record<string, string> = {}): Promis
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const service = startCli(['serve'], { ...MODEL_SERVER_ENV, LOG_LEVEL: 'info', ...env, HOST: '127.0.0.1', PORT: String(port) });
-  try {
-    await service.log.waitFor((r) => r.msg === `Server listening at ${url}`, 60_000, service.exited);
-  } catch (err) {
-    await service.stop('SIGKILL');
-    throw err;
-  }
+  await untilListening(service, url);
   return { ...service, url };
 }
 
