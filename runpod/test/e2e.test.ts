@@ -4,25 +4,12 @@
 // model, a stop within one batch with the devices free before the next take, pings during and after a job, and
 // failing and slow result POSTs.
 import t from 'tap';
-import { StandInPlatform } from '../stand-in/platform.js';
-import { compute, generateInput, R_TARGET, startModelServer, startRunpodWorker, type Service } from './helpers/processes.js';
+import type { StandInPlatform } from '../stand-in/platform.js';
+import { compute, generateInput, R_TARGET, stackForFile } from './helpers/processes.js';
 
 const SLACK_MS = 2000;
-const platform = new StandInPlatform({ holdMs: 200 });
-let server: Awaited<ReturnType<typeof startModelServer>>;
-let worker: Service;
-
-t.before(async () => {
-  await platform.listen();
-  server = await startModelServer();
-  worker = startRunpodWorker(platform, server.url);
-  await worker.log.waitFor((r) => r.message === 'the model server is ready', 30_000, worker.exited);
-});
-t.teardown(async () => {
-  await worker?.stop();
-  await server?.stop();
-  await platform.close();
-});
+const stack = stackForFile(t);
+const { platform } = stack;
 
 /** Submits a job and waits for its job-done. */
 async function run(input: unknown): Promise<ReturnType<StandInPlatform['job']>> {
@@ -42,7 +29,7 @@ t.test('no job: takes repeat, pings carry no job id, nothing is posted', async (
 });
 
 t.test('a generation job: streamed partials equal to `compute` for their nonces, job-done {"output": [...]} with each', async (t) => {
-  const mark = server.log.mark();
+  const mark = stack.server.log.mark();
   const input = generateInput();
   const job = await run(input);
   const partials = job.chunks.map((c) => c.output as Line);
@@ -55,24 +42,24 @@ t.test('a generation job: streamed partials equal to `compute` for their nonces,
   const dist = partials.flatMap((p) => p.dist as number[]);
   t.same(dist, compute(input, nonces), 'the same distances as the validator\'s tool, nonce for nonce');
   t.ok(dist.every((d) => d < R_TARGET));
-  const ready = await server.log.waitFor((r) => r.msg === 'model ready', 5000);
-  t.ok(server.log.since(mark).includes(ready), 'the model was built for this job');
+  const ready = await stack.server.log.waitFor((r) => r.msg === 'model ready', 5000);
+  t.ok(stack.server.log.since(mark).includes(ready), 'the model was built for this job');
 });
 
 t.test('a job missing a field ends with the model server\'s message; the next job reuses the model', async (t) => {
   const { batch_size: _omit, ...bad } = generateInput();
   const failed = await run(bad);
   t.same([failed.status, failed.final?.error, failed.chunks.length], ['FAILED', 'Missing required fields: ["batch_size"]', 0]);
-  const line = await worker.log.waitFor((r) => r.message === 'the job ends with an error' && r.requestId === failed.id);
+  const line = await stack.worker.log.waitFor((r) => r.message === 'the job ends with an error' && r.requestId === failed.id);
   t.match(line, { error_type: 'ValidationError', code: 'ERR_MISSING_FIELDS' }, 'the details are in the worker\'s log');
-  const mark = server.log.mark();
+  const mark = stack.server.log.mark();
   const next = await run(generateInput());
   t.equal(next.status, 'COMPLETED', 'the worker took the next job');
-  t.ok(server.log.since(mark).some((r) => r.msg === 'model ready' && r.reused === true), 'same block hash and params: the model is reused');
+  t.ok(stack.server.log.since(mark).some((r) => r.msg === 'model ready' && r.reused === true), 'same block hash and params: the model is reused');
 });
 
 t.test('a batch of jobs, also handed out in one answer: each runs to its job-done, in order, on the model built once', async (t) => {
-  const mark = server.log.mark();
+  const mark = stack.server.log.mark();
   platform.scriptTake([{ listOf: 2 }]);
   const ids = [0, 1, 2].map((i) => platform.submit(generateInput({ start_nonce: 10_000 * (i + 1) })));
   await platform.waitFor(() => ids.every((id) => platform.job(id).final), 60_000, 'three job-dones');
@@ -83,7 +70,7 @@ t.test('a batch of jobs, also handed out in one answer: each runs to its job-don
     t.same(job.final?.output, job.chunks.map((c) => c.output));
     t.ok((job.chunks[0]?.output as Line).nonces[0] >= 10_000, `${id} computed its own range`);
   }
-  const loads = server.log.since(mark).filter((r) => r.msg === 'model ready');
+  const loads = stack.server.log.since(mark).filter((r) => r.msg === 'model ready');
   t.same(loads.map((r) => r.reused), [true, true, true], 'the model is reused by every job of the batch');
 });
 
@@ -99,13 +86,13 @@ t.test('pings list the running job, and no job once it is done', async (t) => {
 });
 
 t.test('a stop: the computation ends within one batch, no job-done, and the next job starts on free devices', async (t) => {
-  const mark = server.log.mark();
+  const mark = stack.server.log.mark();
   const stopped = platform.submit(generateInput({ r_target: 10 }));
   const next = platform.submit(generateInput({ start_nonce: 1000 }));
   await platform.waitFor(() => platform.job(stopped).chunks.length >= 2, 20_000, 'partials of the first job');
   platform.cancel(stopped);
   await platform.waitFor(() => platform.job(next).final, 30_000, 'the next job done');
-  const records = server.log.since(mark);
+  const records = stack.server.log.since(mark);
   const started = records.filter((r) => r.msg === 'job started').map((r) => r.job as number);
   const gone = records.find((r) => r.msg === 'client disconnected: stopping after the batches in flight' && r.job === started[0]);
   const ended = records.find((r) => r.msg === 'job ended' && r.job === started[0]);
@@ -117,7 +104,7 @@ t.test('a stop: the computation ends within one batch, no job-done, and the next
   t.equal(platform.job(stopped).status, 'CANCELLED');
   t.ok(platform.job(next).takenAt! >= ended!.time, 'the next job was handed out after the stopped one ended');
   t.equal(platform.job(next).status, 'COMPLETED');
-  await worker.log.waitFor((r) => r.message === 'Job stopped.' && r.requestId === stopped);
+  await stack.worker.log.waitFor((r) => r.message === 'Job stopped.' && r.requestId === stopped);
 });
 
 t.test('5xx and slow answers on job-stream and job-done: retried, every partial delivered once, COMPLETED', async (t) => {

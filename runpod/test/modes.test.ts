@@ -3,24 +3,10 @@
 // model server's stream becomes a partial, and the job-done holds them all.
 import t from 'tap';
 import { StubService, type Recorded } from '../../server/test/helpers.js';
-import { StandInPlatform } from '../stand-in/platform.js';
-import { generateInput, PARAMS, R_TARGET, startModelServer, startRunpodWorker, type Service } from './helpers/processes.js';
+import { generateInput, PARAMS, R_TARGET, stackForFile } from './helpers/processes.js';
 
-const platform = new StandInPlatform({ holdMs: 200 });
-let server: Awaited<ReturnType<typeof startModelServer>>;
-let worker: Service;
-
-t.before(async () => {
-  await platform.listen();
-  server = await startModelServer();
-  worker = startRunpodWorker(platform, server.url);
-  await worker.log.waitFor((r) => r.message === 'the model server is ready', 30_000, worker.exited);
-});
-t.teardown(async () => {
-  await worker?.stop();
-  await server?.stop();
-  await platform.close();
-});
+const stack = stackForFile(t);
+const { platform } = stack;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Line = Record<string, any>;

@@ -7,23 +7,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PUBKEY_FAILURE } from '../src/pubkey.js';
 import { FakeAutoscaler } from './helpers/fake-autoscaler.js';
-import { FakeModel } from './helpers/fake-model.js';
-import { appendLog, LogCapture, parseRawAnswer, post, rawExchange, startTestWorker, until, type TestWorker } from './helpers/harness.js';
+import { loadedWorkerForFile } from './helpers/loaded-worker.js';
+import { LogCapture, parseRawAnswer, post, rawExchange, startTestWorker, until } from './helpers/harness.js';
 
-const auto = new FakeAutoscaler();
-const model = new FakeModel();
-let w: TestWorker;
-
-t.before(async () => {
-  await Promise.all([auto.start(), model.start()]);
-  w = await startTestWorker({ REPORT_ADDR: auto.url, MODEL_SERVER_URL: model.url, WORKER_PERF: '100' });
-  appendLog(w.logFile, 'Application startup complete.\n');
-  await until(() => w.handle.accounting.modelLoaded && w.handle.pubkey() !== undefined, 5000, 'loaded');
-});
-t.teardown(async () => {
-  await w.close();
-  await Promise.all([auto.close(), model.close()]);
-});
+const loaded = loadedWorkerForFile(t);
+const { auto, model } = loaded;
 
 /** JSON text of `depth` nested arrays. */
 const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
@@ -33,28 +21,28 @@ t.test('a body nested deeper than 64 levels is a 422 on the handler routes, and 
   const auth = JSON.stringify(auto.authData(1));
   // body (1) > payload (2) > x: arrays from level 3
   const body = (xDepth: number) => `{"auth_data": ${auth}, "session_id": null, "payload": {"batch_size": 1, "lines": 1, "x": ${nested(xDepth)}}}`;
-  const ok = await post(`${w.url}/generate`, body(62));
+  const ok = await post(`${loaded.w.url}/generate`, body(62));
   t.equal(ok.status, 200, '64 levels in all');
   const jobs = model.jobs().length;
   for (const depth of [63, 100_000]) {
-    const res = await post(`${w.url}/generate`, body(depth));
+    const res = await post(`${loaded.w.url}/generate`, body(depth));
     t.same([res.status, JSON.parse(res.text)], [422, TOO_DEEP], `${depth + 2} levels`);
   }
-  const bare = await post(`${w.url}/health`, nested(100_000));
+  const bare = await post(`${loaded.w.url}/health`, nested(100_000));
   t.same([bare.status, JSON.parse(bare.text)], [422, TOO_DEEP], 'a bare array');
   t.equal(model.jobs().length, jobs, 'nothing was forwarded');
 });
 
 t.test('a body nested deeper than 64 levels is a 422 on the session routes, on both ports', async (t) => {
   const deep = `{"auth_data": ${nested(100_000)}, "payload": {}}`;
-  for (const url of [`${w.url}/session/create`, `${w.url}/session/get`, `${w.url}/session/health`, `${w.url}/session/end`, `http://127.0.0.1:${w.handle.httpPort}/session/end`]) {
+  for (const url of [`${loaded.w.url}/session/create`, `${loaded.w.url}/session/get`, `${loaded.w.url}/session/health`, `${loaded.w.url}/session/end`, `http://127.0.0.1:${loaded.w.handle.httpPort}/session/end`]) {
     const res = await post(url, url.endsWith('create') ? deep : `{"session_id": "x", "session_auth": ${nested(100_000)}}`);
     t.same([res.status, JSON.parse(res.text)], [422, TOO_DEEP], url);
   }
-  t.equal(w.handle.sessions.size, 0);
+  t.equal(loaded.w.handle.sessions.size, 0);
 });
 
-const ports = () => [['main', w.handle.port], ['second', w.handle.httpPort]] as const;
+const ports = () => [['main', loaded.w.handle.port], ['second', loaded.w.handle.httpPort]] as const;
 
 t.test("requests Node's parser refuses get a JSON answer on both listeners: headers too large (431), malformed (400)", async (t) => {
   for (const [name, port] of ports()) {

@@ -5,24 +5,11 @@ import t from 'tap';
 import { join } from 'node:path';
 import { readFileSync, existsSync } from 'node:fs';
 import { Agent, request } from 'undici';
-import { FakeAutoscaler } from './helpers/fake-autoscaler.js';
-import { FakeModel } from './helpers/fake-model.js';
-import { appendLog, post, startTestWorker, until, type TestWorker } from './helpers/harness.js';
+import { loadedWorkerForFile } from './helpers/loaded-worker.js';
+import { post, startTestWorker, until } from './helpers/harness.js';
 
-const auto = new FakeAutoscaler();
-const model = new FakeModel();
-let w: TestWorker;
-
-t.before(async () => {
-  await Promise.all([auto.start(), model.start()]);
-  w = await startTestWorker({ REPORT_ADDR: auto.url, MODEL_SERVER_URL: model.url, WORKER_PERF: '100' });
-  appendLog(w.logFile, 'INFO - Starting\nApplication startup complete.\n');
-  await until(() => w.handle.accounting.modelLoaded, 5000, 'loaded');
-});
-t.teardown(async () => {
-  await w.close();
-  await Promise.all([auto.close(), model.close()]);
-});
+const loaded = loadedWorkerForFile(t);
+const { auto, model } = loaded;
 
 const envelope = (reqnum: number, payload: unknown, authOverrides: Record<string, unknown> = {}) => ({
   auth_data: auto.authData(reqnum, authOverrides),
@@ -41,7 +28,7 @@ t.test('the worker reports loaded with max_perf = WORKER_PERF and a positive loa
 t.test('a correctly signed /generate streams NDJSON through; only payload reaches the model server', async (t) => {
   const n = ++reqnum;
   const payload = { batch_size: 8, lines: 4, line_ms: 5, extra: { nested: [1, 2] } };
-  const res = await post(`${w.url}/generate?x=1`, envelope(n, payload), { headers: { authorization: 'Bearer client-key' } });
+  const res = await post(`${loaded.w.url}/generate?x=1`, envelope(n, payload), { headers: { authorization: 'Bearer client-key' } });
   t.equal(res.status, 200);
   t.equal(res.headers['content-type'], 'application/x-ndjson');
   t.equal(res.headers['x-model'], undefined, 'a stream carries only status and content type');
@@ -58,7 +45,7 @@ t.test('a correctly signed /generate streams NDJSON through; only payload reache
 
 t.test('the stream is relayed chunk by chunk, before the upstream finishes', async (t) => {
   const n = ++reqnum;
-  const res = await request(`${w.url}/generate`, { method: 'POST', body: JSON.stringify(envelope(n, { batch_size: 8, hold: true, line_ms: 5 })) });
+  const res = await request(`${loaded.w.url}/generate`, { method: 'POST', body: JSON.stringify(envelope(n, { batch_size: 8, hold: true, line_ms: 5 })) });
   t.equal(res.statusCode, 200);
   const reader = res.body[Symbol.asyncIterator]();
   const first = await reader.next();
@@ -77,7 +64,7 @@ t.test('a bad signature gets 401 with an empty body and nothing reaches the mode
     envelope(n, { batch_size: 8 }, { signature: 'AAAA' }),
   ];
   for (const body of cases) {
-    const res = await post(`${w.url}/generate`, body);
+    const res = await post(`${loaded.w.url}/generate`, body);
     t.equal(res.status, 401);
     t.equal(res.text, '');
   }
@@ -100,14 +87,14 @@ t.test('bad envelopes get the 422 shapes; other methods 405; unknown paths 404',
     [{ auth_data: auto.authData(1) }, { payload: 'field missing' }],
   ];
   for (const [body, want] of bad) {
-    const res = await post(`${w.url}/generate`, body);
+    const res = await post(`${loaded.w.url}/generate`, body);
     t.equal(res.status, 422);
     t.same(JSON.parse(res.text), want);
   }
-  const get = await request(`${w.url}/generate`);
+  const get = await request(`${loaded.w.url}/generate`);
   t.equal(get.statusCode, 405);
   t.equal(await get.body.text(), '405: Method Not Allowed');
-  const nf = await post(`${w.url}/nope`, {});
+  const nf = await post(`${loaded.w.url}/nope`, {});
   t.equal(nf.status, 404);
   t.equal(nf.text, '404: Not Found');
 });
@@ -123,23 +110,23 @@ t.test('admission by wait time: queued behind a running /generate, or 429 past m
   await auto.waitFor(() => auto.statuses.length >= settled, 5000, 'two reports before the test');
   const reportsBefore = auto.statuses.length;
   const aCtl = new AbortController();
-  const aRes = request(`${w.url}/generate`, { method: 'POST', body: JSON.stringify(envelope(a, { batch_size: 1024, hold: true })), signal: aCtl.signal });
+  const aRes = request(`${loaded.w.url}/generate`, { method: 'POST', body: JSON.stringify(envelope(a, { batch_size: 1024, hold: true })), signal: aCtl.signal });
   const aHeaders = await aRes;
   t.equal(aHeaders.statusCode, 200);
   aHeaders.body.on('error', () => undefined).resume();
   await until(() => model.inFlight === 1, 5000, 'A running');
-  t.equal(w.handle.accounting.waitTime(), 10.24);
+  t.equal(loaded.w.handle.accounting.waitTime(), 10.24);
 
-  const bRes = post(`${w.url}/generate`, envelope(b, { batch_size: 5000, lines: 2 }));
-  await until(() => w.handle.accounting.workingCount() === 2, 5000, 'B queued');
-  t.equal(w.handle.fifo.waiting, 1, 'B waits in the FIFO');
+  const bRes = post(`${loaded.w.url}/generate`, envelope(b, { batch_size: 5000, lines: 2 }));
+  await until(() => loaded.w.handle.accounting.workingCount() === 2, 5000, 'B queued');
+  t.equal(loaded.w.handle.fifo.waiting, 1, 'B waits in the FIFO');
   t.equal(model.jobs().length, jobsBefore + 1, 'B has not reached the model server');
-  t.equal(w.handle.accounting.waitTime(), 60.24);
+  t.equal(loaded.w.handle.accounting.waitTime(), 60.24);
 
-  const cRes = await post(`${w.url}/generate`, envelope(c, { batch_size: 1 }));
+  const cRes = await post(`${loaded.w.url}/generate`, envelope(c, { batch_size: 1 }));
   t.equal(cRes.status, 429);
   t.equal(cRes.text, '');
-  const hRes = await post(`${w.url}/health`, envelope(h, {}));
+  const hRes = await post(`${loaded.w.url}/health`, envelope(h, {}));
   t.equal(hRes.status, 429);
 
   const since = () => auto.statuses.slice(reportsBefore).map((s) => s.body);
@@ -169,15 +156,15 @@ t.test('a report carries the interval counters (new_load = received - cancelled,
   await auto.waitFor(() => auto.refusedStatuses.length > refused, 5000, 'a refused worker_status');
   const x = ++reqnum;
   const ctl = new AbortController();
-  const r = await request(`${w.url}/generate`, { method: 'POST', body: JSON.stringify(envelope(x, { batch_size: 300, hold: true })), signal: ctl.signal });
+  const r = await request(`${loaded.w.url}/generate`, { method: 'POST', body: JSON.stringify(envelope(x, { batch_size: 300, hold: true })), signal: ctl.signal });
   r.body.on('error', () => undefined).resume();
   await until(() => model.inFlight === 1);
   ctl.abort();
   await until(() => model.inFlight === 0);
-  const ok = await post(`${w.url}/generate`, envelope(++reqnum, { batch_size: 40, lines: 1 }));
+  const ok = await post(`${loaded.w.url}/generate`, envelope(++reqnum, { batch_size: 40, lines: 1 }));
   t.equal(ok.status, 200);
-  await until(() => w.handle.accounting.workingCount() === 0);
-  t.same(w.handle.accounting.interval, { served: 40, received: 340, cancelled: 300, errored: 0, rejected: 0 });
+  await until(() => loaded.w.handle.accounting.workingCount() === 0);
+  t.same(loaded.w.handle.accounting.interval, { served: 40, received: 340, cancelled: 300, errored: 0, rejected: 0 });
   // Sends run one at a time, each attempt building its body afresh: once one attempt carrying the final counters
   // was refused, no attempt built earlier can still arrive.
   await auto.waitFor(() => auto.refusedStatuses.some((s) => s.body.cur_perf === 40 && s.body.new_load === 40), 5000, 'the final counters sent');
@@ -186,23 +173,23 @@ t.test('a report carries the interval counters (new_load = received - cancelled,
   await auto.waitFor(() => auto.statuses.length > n);
   t.match(auto.statuses[n].body, { new_load: 40, cur_perf: 40, rej_load: 0, cur_load: 0, num_requests_working: 0 });
   t.equal(auto.statuses[n].body.num_requests_recieved, reqnum, 'num_requests_recieved counts every distinct reqnum, cumulatively');
-  await until(() => w.handle.accounting.interval.received === 0);
-  t.same(w.handle.accounting.interval, { served: 0, received: 0, cancelled: 0, errored: 0, rejected: 0 }, 'reset after the send');
+  await until(() => loaded.w.handle.accounting.interval.received === 0);
+  t.same(loaded.w.handle.accounting.interval, { served: 0, received: 0, cancelled: 0, errored: 0, rejected: 0 }, 'reset after the send');
 });
 
 t.test('a queued request whose client leaves is cancelled and never reaches the model server', async (t) => {
   const [a, b] = [++reqnum, ++reqnum];
   const ctlA = new AbortController();
-  const ra = await request(`${w.url}/generate`, { method: 'POST', body: JSON.stringify(envelope(a, { batch_size: 1, hold: true })), signal: ctlA.signal });
+  const ra = await request(`${loaded.w.url}/generate`, { method: 'POST', body: JSON.stringify(envelope(a, { batch_size: 1, hold: true })), signal: ctlA.signal });
   ra.body.on('error', () => undefined).resume();
   await until(() => model.inFlight === 1);
   const jobs = model.jobs().length;
   const ctlB = new AbortController();
-  const rb = post(`${w.url}/generate`, envelope(b, { batch_size: 1 }), { signal: ctlB.signal }).catch((e: Error) => e);
-  await until(() => w.handle.fifo.waiting === 1);
+  const rb = post(`${loaded.w.url}/generate`, envelope(b, { batch_size: 1 }), { signal: ctlB.signal }).catch((e: Error) => e);
+  await until(() => loaded.w.handle.fifo.waiting === 1);
   ctlB.abort();
   t.type(await rb, Error);
-  await until(() => w.handle.fifo.waiting === 0);
+  await until(() => loaded.w.handle.fifo.waiting === 0);
   await auto.waitFor(() => deletesFor(1000 + b).length === 1);
   t.match(deletesFor(1000 + b)[0], { status: 'Cancelled', success: true, work_started_at: 0 });
   ctlA.abort();
@@ -212,14 +199,14 @@ t.test('a queued request whose client leaves is cancelled and never reaches the 
 
 t.test('non-stream answers keep their status and headers; model 4xx is relayed and counted as success', async (t) => {
   const n = ++reqnum;
-  const h = await post(`${w.url}/health`, envelope(n, {}));
+  const h = await post(`${loaded.w.url}/health`, envelope(n, {}));
   t.equal(h.status, 200);
   t.same(JSON.parse(h.text), { status: 'healthy', cuda_broken: false });
   t.equal(h.headers['x-model'], 'fake', 'other upstream headers are relayed');
   t.equal(h.headers['content-type'], 'application/json');
   t.not(h.headers.connection, 'close', 'hop-by-hop headers are not');
   const m = ++reqnum;
-  const bad = await post(`${w.url}/generate`, envelope(m, { batch_size: 1, status: 400 }));
+  const bad = await post(`${loaded.w.url}/generate`, envelope(m, { batch_size: 1, status: 400 }));
   t.equal(bad.status, 400);
   t.same(JSON.parse(bad.text), { error: 'status 400' });
   await auto.waitFor(() => deletesFor(1000 + m).length === 1);
@@ -229,7 +216,7 @@ t.test('non-stream answers keep their status and headers; model 4xx is relayed a
 t.test('a FIFO request finding the model server busy (its previous job still stopping) is retried, not refused', async (t) => {
   model.busyAnswers = 2;
   const jobs = model.jobs().length;
-  const res = await post(`${w.url}/generate`, envelope(++reqnum, { batch_size: 1, lines: 1 }));
+  const res = await post(`${loaded.w.url}/generate`, envelope(++reqnum, { batch_size: 1, lines: 1 }));
   t.equal(res.status, 200);
   t.equal(model.jobs().length, jobs + 3, 'two busy answers, then the job');
   const noRetry = await startTestWorker({ REPORT_ADDR: auto.url, MODEL_SERVER_URL: model.url, UNSECURED: 'true', WORKER_BUSY_RETRY_MS: '0' });
@@ -241,7 +228,7 @@ t.test('a FIFO request finding the model server busy (its previous job still sto
 
 t.test('an upstream failing mid-stream truncates the client stream and counts as errored', async (t) => {
   const n = ++reqnum;
-  const res = await request(`${w.url}/generate`, { method: 'POST', body: JSON.stringify(envelope(n, { batch_size: 1, hold: true, fail_after: 2, line_ms: 5 })) });
+  const res = await request(`${loaded.w.url}/generate`, { method: 'POST', body: JSON.stringify(envelope(n, { batch_size: 1, hold: true, fail_after: 2, line_ms: 5 })) });
   t.equal(res.statusCode, 200);
   await t.rejects(res.body.text(), 'the client sees the stream break, not a clean end');
   await auto.waitFor(() => deletesFor(1000 + n).length === 1);
@@ -267,15 +254,15 @@ t.test('UNSECURED=true accepts unsigned requests and never fetches the public ke
 });
 
 t.test('POST /pyworker/update needs the master token (Bearer or raw), then writes the flag', async (t) => {
-  const flag = join(w.dir, '.force_update');
-  const no = await post(`${w.url}/pyworker/update`, {});
+  const flag = join(loaded.w.dir, '.force_update');
+  const no = await post(`${loaded.w.url}/pyworker/update`, {});
   t.equal(no.status, 401);
   t.same(JSON.parse(no.text), { error: 'unauthorized' });
   t.notOk(existsSync(flag));
-  const wrong = await post(`${w.url}/pyworker/update`, {}, { headers: { authorization: 'Bearer nope' } });
+  const wrong = await post(`${loaded.w.url}/pyworker/update`, {}, { headers: { authorization: 'Bearer nope' } });
   t.equal(wrong.status, 401);
   for (const authorization of ['Bearer master-token', 'master-token']) {
-    const ok = await post(`${w.url}/pyworker/update`, {}, { headers: { authorization } });
+    const ok = await post(`${loaded.w.url}/pyworker/update`, {}, { headers: { authorization } });
     t.equal(ok.status, 200);
     t.same(JSON.parse(ok.text), { ok: true });
   }
@@ -315,7 +302,7 @@ t.test('USE_SSL=true serves HTTPS with the certificate files; the second port st
 
 t.test('a worker that cannot bind its port fails to launch with the PyWorker message', async (t) => {
   await t.rejects(
-    startTestWorker({ REPORT_ADDR: auto.url, MODEL_SERVER_URL: model.url, WORKER_PORT: String(w.handle.port), [`VAST_TCP_PORT_${w.handle.port}`]: '1' }),
+    startTestWorker({ REPORT_ADDR: auto.url, MODEL_SERVER_URL: model.url, WORKER_PORT: String(loaded.w.handle.port), [`VAST_TCP_PORT_${loaded.w.handle.port}`]: '1' }),
     { code: 'ERR_WORKER_LAUNCH', message: /^Worker Server failed to launch: .*EADDRINUSE/ },
   );
 });

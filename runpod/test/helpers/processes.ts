@@ -8,7 +8,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { StandInPlatform } from '../../stand-in/platform.js';
+import { StandInPlatform } from '../../stand-in/platform.js';
+import type { Test } from 'tap';
 import { FAST } from './harness.js';
 import { untilListening } from '../../../soak/src/processes.js';
 
@@ -143,6 +144,33 @@ export async function startModelServer(env: Record<string, string> = {}): Promis
 export function startRunpodWorker(platform: StandInPlatform, modelServerUrl: string, env: Record<string, string> = {}): Service {
   return startCli(['runpod'], { ...platform.env(), ...FAST, RUNPOD_WORKER_READY_TIMEOUT_MS: '60000',
     RUNPOD_WORKER_STOP_CLEANUP_MS: '10000', MODEL_SERVER_URL: modelServerUrl, ...env });
+}
+
+/** What a test file runs against: the stand-in platform, a model server, and a Runpod worker in front of them. */
+export interface Stack {
+  readonly platform: StandInPlatform;
+  readonly server: Service & { url: string };
+  readonly worker: Service;
+}
+
+/**
+ * Starts a stack before the file's tests (the worker has seen the model server ready) and stops it after them.
+ * The returned object's `server` and `worker` are there once the tests run.
+ */
+export function stackForFile(t: Pick<Test, 'before' | 'teardown'>, platform = new StandInPlatform({ holdMs: 200 })): Stack {
+  const stack = { platform } as { platform: StandInPlatform; server?: Service & { url: string }; worker?: Service };
+  t.before(async () => {
+    await platform.listen();
+    stack.server = await startModelServer();
+    stack.worker = startRunpodWorker(platform, stack.server.url);
+    await stack.worker.log.waitFor((r) => r.message === 'the model server is ready', 30_000, stack.worker.exited);
+  });
+  t.teardown(async () => {
+    await stack.worker?.stop();
+    await stack.server?.stop();
+    await platform.close();
+  });
+  return stack as Stack;
 }
 
 /** `llama-gpu-bench compute` for `nonces`: the validator's distances. */
