@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { PUBKEY_FAILURE } from '../src/pubkey.js';
 import { FakeAutoscaler } from './helpers/fake-autoscaler.js';
 import { loadedWorkerForFile } from './helpers/loaded-worker.js';
-import { LogCapture, parseRawAnswer, post, rawExchange, startTestWorker, until } from './helpers/harness.js';
+import { INSTANCE_CERT, LogCapture, parseRawAnswer, post, rawExchange, startTestWorker, until, TLS_ENV } from './helpers/harness.js';
 
 const loaded = loadedWorkerForFile(t);
 const { auto, model } = loaded;
@@ -54,17 +54,14 @@ t.test("requests Node's parser refuses get a JSON answer on both listeners: head
 });
 
 t.test('the HTTPS listener (USE_SSL=true) answers parser errors with JSON too', async (t) => {
-  const fixtures = join(__dirname, '../../../worker/test/fixtures');
   const tls = await startTestWorker({
     REPORT_ADDR: auto.url,
     MODEL_SERVER_URL: model.url,
     UNSECURED: 'true',
-    USE_SSL: 'true',
-    WORKER_SSL_CERT: join(fixtures, 'instance.crt'),
-    WORKER_SSL_KEY: join(fixtures, 'instance.key'),
+    ...TLS_ENV,
   });
   t.teardown(() => tls.close());
-  const ca = readFileSync(join(fixtures, 'instance.crt'));
+  const ca = readFileSync(INSTANCE_CERT);
   const bad = parseRawAnswer(await rawExchange(tls.handle.port, 'NOT HTTP AT ALL\r\n\r\n', ca));
   t.same(bad, { status: 400, contentType: 'application/json', body: { error: 'Bad request: the HTTP request could not be parsed', code: 'ERR_BAD_REQUEST' } });
 });

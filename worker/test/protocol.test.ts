@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readFileSync, existsSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { loadedWorkerForFile } from './helpers/loaded-worker.js';
-import { post, startTestWorker, until } from './helpers/harness.js';
+import { INSTANCE_CERT, post, startTestWorker, until, TLS_ENV } from './helpers/harness.js';
 
 const loaded = loadedWorkerForFile(t);
 const { auto, model } = loaded;
@@ -277,17 +277,14 @@ t.test('a body over WORKER_MAX_BODY_BYTES is refused with 413', async (t) => {
 });
 
 t.test('USE_SSL=true serves HTTPS with the certificate files; the second port stays plain HTTP', async (t) => {
-  const fixtures = join(__dirname, '../../../worker/test/fixtures');
   const tls = await startTestWorker({
     REPORT_ADDR: auto.url,
     MODEL_SERVER_URL: model.url,
-    USE_SSL: 'true',
-    WORKER_SSL_CERT: join(fixtures, 'instance.crt'),
-    WORKER_SSL_KEY: join(fixtures, 'instance.key'),
+    ...TLS_ENV,
   });
   t.teardown(() => tls.close());
   t.equal(tls.config.publicUrl, 'https://203.0.113.7:41000');
-  const ca = readFileSync(join(fixtures, 'instance.crt'));
+  const ca = readFileSync(INSTANCE_CERT);
   const dispatcher = new Agent({ connect: { ca } });
   t.teardown(() => dispatcher.close());
   await until(() => tls.handle.pubkey() !== undefined, 5000, 'the public key');

@@ -147,6 +147,15 @@ export async function until(predicate: () => boolean, ms = 5000, what = 'conditi
   }
 }
 
+/** The test certificate (self-signed for 127.0.0.1) and its key, kept in worker/test/fixtures. */
+const FIXTURES = join(__dirname, '../../../../worker/test/fixtures');
+export const INSTANCE_CERT = join(FIXTURES, 'instance.crt');
+
+/** The environment of a worker serving HTTPS with the test certificate. */
+export const TLS_ENV: Record<string, string> = {
+  USE_SSL: 'true', WORKER_SSL_CERT: INSTANCE_CERT, WORKER_SSL_KEY: join(FIXTURES, 'instance.key'),
+};
+
 export function writeBenchmarkFile(dir: string, text: string): void {
   writeFileSync(join(dir, '.has_benchmark'), text);
 }
