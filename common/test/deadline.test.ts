@@ -27,7 +27,8 @@ t.test('a Deadline fires under forced full GCs (node --expose-gc, gc() every few
   `;
   const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '-e', script]);
   const out = JSON.parse(stdout) as { firedAfterMs: number | null; reason: string };
-  t.ok(out.firedAfterMs !== null && out.firedAfterMs >= 1000, `fired after ${out.firedAfterMs} ms (limit 1000 ms)`);
+  t.ok(out.firedAfterMs !== null && out.firedAfterMs >= 1000 && out.firedAfterMs <= 1000 + 2000,
+    `fired after ${out.firedAfterMs} ms (limit 1000 ms, 2 s of slack)`);
   t.equal(out.reason, 'DeadlineExceeded');
 });
 

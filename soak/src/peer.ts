@@ -31,8 +31,9 @@ export class Peer {
         const text = Buffer.concat(chunks).toString('utf8');
         const rec: PeerRequest = { method: req.method ?? '', path: (req.url ?? '/').split('?')[0], body: parse(text), at: Date.now() };
         this.requests.push(rec);
-        this.waiters = this.waiters.filter((w) => !(w.match(rec) && (w.resolve(rec), true)));
+        // The handler first: a waiter may test state the handler keeps (a count of answered requests).
         const answer = this.handler(rec);
+        this.waiters = this.waiters.filter((w) => !(w.match(rec) && (w.resolve(rec), true)));
         if ('hang' in answer) return; // closed with the server
         if ('hugeBytes' in answer) return void sendHuge(res, answer.status ?? 200, answer.hugeBytes);
         res.writeHead(answer.status ?? 200, { 'content-type': 'application/json' });
